@@ -1,0 +1,17 @@
+//! ssomatrix-core: the pure heart of ssomatrix. Domain types, the assignments
+//! file, the organization tree, desired-state expansion, the diff, plans and
+//! their rendering, and the ports the adapters implement.
+//!
+//! Architecture invariant: this crate does no I/O and depends on neither tokio,
+//! the AWS SDK nor clap. Everything here is a function of its inputs (even
+//! "today" is a parameter), which is what makes plans reproducible.
+
+pub mod config;
+pub mod date;
+pub mod ids;
+pub mod live;
+pub mod org;
+pub mod ports;
+pub mod snapshot;
+pub mod suggest;
+pub mod yaml;

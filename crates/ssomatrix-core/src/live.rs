@@ -1,0 +1,90 @@
+//! The live state of an instance as the inventory reader found it: what the
+//! planner diffs the file against.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{
+    AccountId, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType,
+};
+use crate::org::OrgTree;
+
+/// One account assignment: a principal holds a permission set in an account.
+/// Ordered by account first, which is how plans are grouped.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct Assignment {
+    pub account_id: AccountId,
+    pub permission_set_arn: PermissionSetArn,
+    pub principal_type: PrincipalType,
+    pub principal_id: PrincipalId,
+}
+
+/// What the reader knows of the Identity Store principals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Principals {
+    /// Names resolved to ids (at least every name the file uses that exists).
+    pub by_name: BTreeMap<(PrincipalType, String), PrincipalId>,
+    /// Names of the principals that live assignments reference; `None` for a
+    /// principal that no longer exists.
+    pub by_id: BTreeMap<(PrincipalType, PrincipalId), Option<String>>,
+    /// Every name in the store, when it was listed (to suggest a close
+    /// name for a misspelt one); empty when not listed.
+    pub all_names: BTreeMap<PrincipalType, Vec<String>>,
+}
+
+impl Principals {
+    pub fn id_of(&self, kind: PrincipalType, name: &str) -> Option<&PrincipalId> {
+        self.by_name.get(&(kind, name.to_owned()))
+    }
+
+    /// The name of a principal; `None` when it no longer exists or was not read.
+    pub fn name_of(&self, kind: PrincipalType, id: &PrincipalId) -> Option<&str> {
+        if let Some(name) = self.by_id.get(&(kind, id.clone())) {
+            return name.as_deref();
+        }
+        self.by_name
+            .iter()
+            .find(|((k, _), v)| *k == kind && *v == id)
+            .map(|((_, n), _)| n.as_str())
+    }
+
+    /// Whether the reader found that this principal was deleted.
+    pub fn is_deleted(&self, kind: PrincipalType, id: &PrincipalId) -> bool {
+        matches!(self.by_id.get(&(kind, id.clone())), Some(None))
+    }
+
+    pub fn insert(&mut self, kind: PrincipalType, id: PrincipalId, name: String) {
+        self.by_name.insert((kind, name.clone()), id.clone());
+        self.by_id.insert((kind, id), Some(name));
+    }
+}
+
+/// Everything the planner needs from the instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveState {
+    pub instance_arn: InstanceArn,
+    pub identity_store_id: IdentityStoreId,
+    pub org: OrgTree,
+    /// Every permission set of the instance: ARN → name.
+    pub permission_sets: BTreeMap<PermissionSetArn, String>,
+    pub principals: Principals,
+    /// Live assignments of the permission sets in `read_permission_sets`.
+    pub assignments: BTreeSet<Assignment>,
+    /// The permission sets whose assignments were read in every account that
+    /// can hold them: the planner may only delete inside this set.
+    pub read_permission_sets: BTreeSet<PermissionSetArn>,
+    /// Accounts where a permission set is `LATEST_PERMISSION_SET_NOT_PROVISIONED`.
+    pub not_provisioned: BTreeMap<PermissionSetArn, BTreeSet<AccountId>>,
+}
+
+impl LiveState {
+    pub fn permission_set_named(&self, name: &str) -> Option<&PermissionSetArn> {
+        self.permission_sets
+            .iter()
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(arn, _)| arn)
+    }
+}

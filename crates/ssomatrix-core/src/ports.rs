@@ -1,0 +1,370 @@
+//! The ports: one async trait per AWS service, one method per AWS operation
+//! ssomatrix uses, in the shape of the AWS API.
+//!
+//! `ssomatrix-aws` implements them with the AWS SDK and `ssomatrix-sim` in
+//! memory. All policy (pagination, concurrency, rate limiting, retries,
+//! polling) lives in the engine, which is generic over these traits, so that it
+//! is written once and tested against the simulator.
+
+use std::fmt;
+use std::future::Future;
+
+use crate::ids::{
+    AccountId, AccountState, IdentityStoreId, InstanceArn, OuId, PermissionSetArn, PrincipalId,
+    PrincipalType, RootId,
+};
+use crate::live::Assignment;
+use crate::org::NodeId;
+
+/// One page of a paginated listing. A page may be empty and still carry a
+/// `next_token`: callers follow tokens, not item counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+impl<T> Page<T> {
+    pub fn last(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_token: None,
+        }
+    }
+}
+
+/// What went wrong with a call, in categories the engine acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// Rate exceeded: retry after a backoff.
+    Throttled,
+    /// `ConflictException`: another write to the same account is in progress.
+    Conflict,
+    /// The named object does not exist.
+    NotFound,
+    /// The credentials may not call the operation.
+    AccessDenied,
+    /// The request was malformed or named something invalid.
+    Validation,
+    /// A 5xx, a timeout or a dropped connection: retry after a backoff.
+    Transient,
+    /// Anything else.
+    Other,
+}
+
+impl ErrorKind {
+    /// Whether a bounded retry with backoff may succeed.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Throttled | ErrorKind::Conflict | ErrorKind::Transient
+        )
+    }
+}
+
+/// An error from a port call. `operation` is the IAM action of the call
+/// (`sso:ListAccountAssignments`), which is also what an access-denied user
+/// has to grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortError {
+    pub operation: &'static str,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl PortError {
+    pub fn new(operation: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+        PortError {
+            operation,
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for PortError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (op, msg) = (self.operation, &self.message);
+        match self.kind {
+            ErrorKind::AccessDenied => write!(
+                f,
+                "access denied calling {op}: {msg}; allow the IAM action `{op}` for the role or user running ssomatrix (docs/iam/ has the policies)"
+            ),
+            ErrorKind::Throttled => write!(
+                f,
+                "{op} was throttled: {msg}; lower --max-tps if other automation shares the quota"
+            ),
+            ErrorKind::Conflict => write!(
+                f,
+                "{op} conflicted with another operation in progress: {msg}"
+            ),
+            ErrorKind::NotFound => write!(f, "{op}: not found: {msg}"),
+            ErrorKind::Validation => write!(f, "{op} rejected the request: {msg}"),
+            ErrorKind::Transient => write!(f, "{op} failed with a transient error: {msg}"),
+            ErrorKind::Other => write!(f, "{op} failed: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for PortError {}
+
+/// The result type of every port method.
+pub type PortResult<T> = Result<T, PortError>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceInfo {
+    pub instance_arn: InstanceArn,
+    pub identity_store_id: IdentityStoreId,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionSetInfo {
+    pub arn: PermissionSetArn,
+    pub name: String,
+}
+
+/// A principal of a live assignment, as `ListAccountAssignments` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PrincipalRef {
+    pub principal_type: PrincipalType,
+    pub principal_id: PrincipalId,
+}
+
+/// An (account, permission set) pair, as `ListAccountAssignmentsForPrincipal`
+/// returns it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AccountPermissionSet {
+    pub account_id: AccountId,
+    pub permission_set_arn: PermissionSetArn,
+}
+
+/// `ProvisioningStatus` filter of the provisioned-account listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisioningFilter {
+    LatestProvisioned,
+    LatestNotProvisioned,
+}
+
+/// Status of an asynchronous operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OperationState {
+    InProgress,
+    Failed,
+    Succeeded,
+}
+
+/// What Create/DeleteAccountAssignment and their Describe/List status calls
+/// return about one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentOperation {
+    pub request_id: String,
+    pub state: OperationState,
+    pub failure_reason: Option<String>,
+}
+
+/// Where `ProvisionPermissionSet` provisions a permission set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProvisionTarget {
+    Account(AccountId),
+    AllProvisionedAccounts,
+}
+
+/// What ProvisionPermissionSet and its status calls return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionOperation {
+    pub request_id: String,
+    pub state: OperationState,
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OuInfo {
+    pub id: OuId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub id: AccountId,
+    pub name: String,
+    /// `State`, or the retired `Status` mapped onto it where `State` is absent.
+    pub state: AccountState,
+}
+
+/// IAM Identity Center administration (`sso-admin`).
+pub trait SsoAdmin: Send + Sync {
+    fn list_instances(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<InstanceInfo>>> + Send;
+
+    fn list_permission_sets(
+        &self,
+        instance: &InstanceArn,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<PermissionSetArn>>> + Send;
+
+    fn describe_permission_set(
+        &self,
+        instance: &InstanceArn,
+        permission_set: &PermissionSetArn,
+    ) -> impl Future<Output = PortResult<PermissionSetInfo>> + Send;
+
+    fn list_accounts_for_provisioned_permission_set(
+        &self,
+        instance: &InstanceArn,
+        permission_set: &PermissionSetArn,
+        filter: Option<ProvisioningFilter>,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<AccountId>>> + Send;
+
+    fn list_permission_sets_provisioned_to_account(
+        &self,
+        instance: &InstanceArn,
+        account: &AccountId,
+        filter: Option<ProvisioningFilter>,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<PermissionSetArn>>> + Send;
+
+    fn list_account_assignments(
+        &self,
+        instance: &InstanceArn,
+        account: &AccountId,
+        permission_set: &PermissionSetArn,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<PrincipalRef>>> + Send;
+
+    fn list_account_assignments_for_principal(
+        &self,
+        instance: &InstanceArn,
+        principal: &PrincipalRef,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<AccountPermissionSet>>> + Send;
+
+    fn create_account_assignment(
+        &self,
+        instance: &InstanceArn,
+        assignment: &Assignment,
+    ) -> impl Future<Output = PortResult<AssignmentOperation>> + Send;
+
+    fn delete_account_assignment(
+        &self,
+        instance: &InstanceArn,
+        assignment: &Assignment,
+    ) -> impl Future<Output = PortResult<AssignmentOperation>> + Send;
+
+    fn describe_account_assignment_creation_status(
+        &self,
+        instance: &InstanceArn,
+        request_id: &str,
+    ) -> impl Future<Output = PortResult<AssignmentOperation>> + Send;
+
+    fn describe_account_assignment_deletion_status(
+        &self,
+        instance: &InstanceArn,
+        request_id: &str,
+    ) -> impl Future<Output = PortResult<AssignmentOperation>> + Send;
+
+    fn list_account_assignment_creation_status(
+        &self,
+        instance: &InstanceArn,
+        filter: Option<OperationState>,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<AssignmentOperation>>> + Send;
+
+    fn list_account_assignment_deletion_status(
+        &self,
+        instance: &InstanceArn,
+        filter: Option<OperationState>,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<AssignmentOperation>>> + Send;
+
+    fn provision_permission_set(
+        &self,
+        instance: &InstanceArn,
+        permission_set: &PermissionSetArn,
+        target: &ProvisionTarget,
+    ) -> impl Future<Output = PortResult<ProvisionOperation>> + Send;
+
+    fn describe_permission_set_provisioning_status(
+        &self,
+        instance: &InstanceArn,
+        request_id: &str,
+    ) -> impl Future<Output = PortResult<ProvisionOperation>> + Send;
+}
+
+/// The Identity Store (`identitystore`).
+pub trait IdentityStore: Send + Sync {
+    /// `GetGroupId` by `DisplayName`; `None` when no group has that name.
+    fn get_group_id(
+        &self,
+        store: &IdentityStoreId,
+        display_name: &str,
+    ) -> impl Future<Output = PortResult<Option<PrincipalId>>> + Send;
+
+    /// `GetUserId` by `UserName`; `None` when no user has that name.
+    fn get_user_id(
+        &self,
+        store: &IdentityStoreId,
+        user_name: &str,
+    ) -> impl Future<Output = PortResult<Option<PrincipalId>>> + Send;
+
+    /// `DescribeGroup`: the display name; `None` when the group was deleted.
+    fn describe_group(
+        &self,
+        store: &IdentityStoreId,
+        id: &PrincipalId,
+    ) -> impl Future<Output = PortResult<Option<String>>> + Send;
+
+    /// `DescribeUser`: the user name; `None` when the user was deleted.
+    fn describe_user(
+        &self,
+        store: &IdentityStoreId,
+        id: &PrincipalId,
+    ) -> impl Future<Output = PortResult<Option<String>>> + Send;
+
+    /// `ListGroups`: (id, display name) pairs.
+    fn list_groups(
+        &self,
+        store: &IdentityStoreId,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<(PrincipalId, String)>>> + Send;
+
+    /// `ListUsers`: (id, user name) pairs.
+    fn list_users(
+        &self,
+        store: &IdentityStoreId,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<(PrincipalId, String)>>> + Send;
+}
+
+/// AWS Organizations (`organizations`).
+pub trait Organizations: Send + Sync {
+    /// `DescribeOrganization`: the management account's id.
+    fn describe_organization(&self) -> impl Future<Output = PortResult<AccountId>> + Send;
+
+    fn list_roots(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<RootId>>> + Send;
+
+    fn list_organizational_units_for_parent(
+        &self,
+        parent: &NodeId,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<OuInfo>>> + Send;
+
+    fn list_accounts_for_parent(
+        &self,
+        parent: &NodeId,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<AccountInfo>>> + Send;
+
+    /// `ListTagsForResource` on an account: (key, value) pairs.
+    fn list_tags_for_resource(
+        &self,
+        account: &AccountId,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<(String, String)>>> + Send;
+}
