@@ -10,7 +10,7 @@ use crate::ids::{
     AccountId, AccountState, IdentityStoreId, InstanceArn, OuId, PermissionSetArn, PrincipalId,
     PrincipalType, RootId,
 };
-use crate::live::Assignment;
+use crate::live::{Assignment, LiveState, Principals};
 use crate::org::{Account, NodeId, OrgError, OrgTree, Ou};
 use crate::yaml::{self, Diagnostic};
 
@@ -214,5 +214,49 @@ impl Snapshot {
             PrincipalType::Group => &self.groups,
             PrincipalType::User => &self.users,
         }
+    }
+}
+
+impl Snapshot {
+    /// The live state that a reader which read everything would return.
+    pub fn to_live_state(&self) -> Result<LiveState, OrgError> {
+        let mut principals = Principals::default();
+        for kind in [PrincipalType::Group, PrincipalType::User] {
+            for p in self.principals(kind) {
+                principals.insert(kind, p.id.clone(), p.name.clone());
+            }
+            principals.all_names.insert(
+                kind,
+                self.principals(kind)
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect(),
+            );
+        }
+        for a in &self.assignments {
+            principals
+                .by_id
+                .entry((a.principal_type, a.principal_id.clone()))
+                .or_insert(None);
+        }
+        Ok(LiveState {
+            instance_arn: self.instance_arn.clone(),
+            identity_store_id: self.identity_store_id.clone(),
+            org: self.org_tree()?,
+            permission_sets: self
+                .permission_sets
+                .iter()
+                .map(|p| (p.arn.clone(), p.name.clone()))
+                .collect(),
+            principals,
+            assignments: self.assignments.iter().cloned().collect(),
+            read_permission_sets: self.permission_sets.iter().map(|p| p.arn.clone()).collect(),
+            not_provisioned: self
+                .permission_sets
+                .iter()
+                .filter(|p| !p.not_provisioned_accounts.is_empty())
+                .map(|p| (p.arn.clone(), p.not_provisioned_accounts.clone()))
+                .collect(),
+        })
     }
 }
