@@ -1,1 +1,43 @@
-//! placeholder
+//! ssomatrix-engine: everything that talks to the ports, written once and
+//! generic over them: the rate-limited, retrying client, the inventory
+//! reader, and (later) the executor and reprovisioning.
+//!
+//! Architecture invariant: no AWS SDK type appears here; the engine sees AWS
+//! only through the core ports, so every behaviour is testable on the
+//! simulator in paused tokio time.
+
+pub mod client;
+pub mod inventory;
+pub mod limiter;
+
+pub use client::{Budget, Client, Ports, Service, Stats};
+pub use inventory::{InventoryStrategy, ReadOptions};
+
+use ssomatrix_core::ids::InstanceArn;
+use ssomatrix_core::ports::PortError;
+
+/// Everything that can stop the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Port(#[from] PortError),
+    #[error(
+        "no IAM Identity Center instance is visible to these credentials; check the region (--region) and that Identity Center is enabled"
+    )]
+    NoInstance,
+    #[error(
+        "these credentials see {} IAM Identity Center instances ({}); set `instance_arn` in the file to pick one",
+        .0.len(),
+        .0.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    SeveralInstances(Vec<InstanceArn>),
+    #[error("instance `{wanted}` from the file is not visible to these credentials; visible: {}", if .found.is_empty() { "none".to_owned() } else { .found.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ") })]
+    InstanceNotFound {
+        wanted: InstanceArn,
+        found: Vec<InstanceArn>,
+    },
+    #[error("the organization read from AWS is not a tree: {0}")]
+    Org(#[from] ssomatrix_core::org::OrgError),
+    #[error("{0}")]
+    Unexpected(String),
+}

@@ -1,0 +1,228 @@
+//! The engine's way of calling a port: inside the service's client-side rate
+//! budget, with bounded retries and jittered exponential backoff on
+//! throttling, conflicts and transient errors, and counted.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::Rng;
+use ssomatrix_core::ports::{
+    ErrorKind, IdentityStore, Organizations, Page, PortError, PortResult, SsoAdmin,
+};
+
+use crate::limiter::RateLimiter;
+
+/// The three ports, as one value the engine is generic over.
+#[derive(Debug, Clone)]
+pub struct Ports<S, I, O> {
+    pub sso: S,
+    pub ids: I,
+    pub org: O,
+}
+
+/// The services, each with its own rate budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    SsoAdmin,
+    IdentityStore,
+    Organizations,
+}
+
+/// Client-side limits. The defaults stay below AWS's limits so that the
+/// console and other automation keep some of the shared quota.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Budget {
+    /// sso-admin: about 20 TPS shared by all its APIs and callers.
+    pub sso_tps: f64,
+    /// identitystore: 20 TPS per API.
+    pub identity_store_tps: f64,
+    /// Organizations: about 5 TPS for the listing APIs.
+    pub organizations_tps: f64,
+    /// Calls in flight at once (hides latency; the rate budget still holds).
+    pub concurrency: usize,
+    /// Attempts after the first for a retryable error.
+    pub max_retries: u32,
+    /// First backoff; doubles each retry, with full jitter, up to `max_backoff`.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            sso_tps: 15.0,
+            identity_store_tps: 15.0,
+            organizations_tps: 4.0,
+            concurrency: 16,
+            max_retries: 8,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Budget {
+    /// Lowers every service's rate to at most `tps` (`--max-tps`).
+    pub fn capped(mut self, tps: f64) -> Self {
+        self.sso_tps = self.sso_tps.min(tps);
+        self.identity_store_tps = self.identity_store_tps.min(tps);
+        self.organizations_tps = self.organizations_tps.min(tps);
+        self
+    }
+}
+
+/// What the calls cost: attempts by operation, retries by error kind.
+#[derive(Debug, Default)]
+pub struct Stats {
+    inner: Mutex<StatsInner>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub calls: BTreeMap<&'static str, u64>,
+    pub retries: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Default)]
+struct StatsInner {
+    calls: BTreeMap<&'static str, u64>,
+    retries: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    fn lock(&self) -> std::sync::MutexGuard<'_, StatsInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn call(&self, op: &'static str) {
+        *self.lock().calls.entry(op).or_default() += 1;
+    }
+
+    fn retry(&self, kind: ErrorKind) {
+        *self.lock().retries.entry(format!("{kind:?}")).or_default() += 1;
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let s = self.lock();
+        StatsSnapshot {
+            calls: s.calls.clone(),
+            retries: s.retries.clone(),
+        }
+    }
+
+    pub fn total_calls(&self) -> u64 {
+        self.lock().calls.values().sum()
+    }
+}
+
+/// Pages followed before a listing is declared runaway.
+pub const MAX_PAGES: usize = 100_000;
+
+/// The ports with their budgets.
+#[derive(Debug)]
+pub struct Client<S, I, O> {
+    pub ports: Ports<S, I, O>,
+    pub budget: Budget,
+    pub stats: Stats,
+    sso_limiter: RateLimiter,
+    ids_limiter: RateLimiter,
+    org_limiter: RateLimiter,
+}
+
+impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
+    pub fn new(ports: Ports<S, I, O>, budget: Budget) -> Self {
+        Client {
+            sso_limiter: RateLimiter::new(budget.sso_tps, 1),
+            ids_limiter: RateLimiter::new(budget.identity_store_tps, 1),
+            org_limiter: RateLimiter::new(budget.organizations_tps, 1),
+            ports,
+            budget,
+            stats: Stats::default(),
+        }
+    }
+
+    fn limiter(&self, service: Service) -> &RateLimiter {
+        match service {
+            Service::SsoAdmin => &self.sso_limiter,
+            Service::IdentityStore => &self.ids_limiter,
+            Service::Organizations => &self.org_limiter,
+        }
+    }
+
+    /// Calls `f` inside the budget of `service`, retrying retryable errors
+    /// with jittered exponential backoff, at most `max_retries` times.
+    pub async fn call<T, F, Fut>(
+        &self,
+        service: Service,
+        op: &'static str,
+        mut f: F,
+    ) -> PortResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = PortResult<T>>,
+    {
+        let mut attempt = 0;
+        loop {
+            self.limiter(service).acquire().await;
+            self.stats.call(op);
+            match f().await {
+                Ok(v) => return Ok(v),
+                Err(e) if e.kind.is_retryable() && attempt < self.budget.max_retries => {
+                    self.stats.retry(e.kind);
+                    tracing::debug!(operation = op, kind = ?e.kind, attempt, "retrying: {}", e.message);
+                    tokio::time::sleep(self.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Full jitter: a uniform wait in [0, min(max, base·2^attempt)].
+    fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self
+            .budget
+            .base_backoff
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.budget.max_backoff);
+        let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::rng().random_range(0..=millis))
+    }
+
+    /// Follows `NextToken`s to the end (empty pages with a token included).
+    pub async fn all_pages<T, F, Fut>(
+        &self,
+        service: Service,
+        op: &'static str,
+        mut f: F,
+    ) -> PortResult<Vec<T>>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = PortResult<Page<T>>>,
+    {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self.call(service, op, || f(token.clone())).await?;
+            out.extend(page.items);
+            match page.next_token {
+                Some(next) if Some(&next) == token.as_ref() => {
+                    return Err(PortError::new(
+                        op,
+                        ErrorKind::Other,
+                        "the service returned the same NextToken twice",
+                    ));
+                }
+                Some(next) => token = Some(next),
+                None => return Ok(out),
+            }
+        }
+        Err(PortError::new(
+            op,
+            ErrorKind::Other,
+            format!("more than {MAX_PAGES} pages; giving up"),
+        ))
+    }
+}

@@ -1,0 +1,586 @@
+//! The inventory reader: the live state a plan needs, at the fewest calls,
+//! inside the rate budget.
+//!
+//! Organizations, permission sets and principals are read concurrently (they
+//! are different services with separate budgets). Live assignments are read
+//! per (account, permission set) pair: by default only the pairs that can hold
+//! assignments, found through `ListAccountsForProvisionedPermissionSet` (an
+//! assignment provisions its permission set to its account); with
+//! `InventoryStrategy::Exhaustive`, every active account × permission set,
+//! which is correct on any faithful implementation of the API, only slower.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::{StreamExt, TryStreamExt};
+use ssomatrix_core::config::Config;
+use ssomatrix_core::ids::{
+    AccountId, AccountState, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalType,
+};
+use ssomatrix_core::live::{Assignment, LiveState, Principals};
+use ssomatrix_core::org::{Account, NodeId, OrgTree, Ou};
+use ssomatrix_core::plan::{permission_sets_to_read, principal_names};
+use ssomatrix_core::ports::{
+    ErrorKind, IdentityStore, InstanceInfo, Organizations, PortError, ProvisioningFilter, SsoAdmin,
+};
+use ssomatrix_core::snapshot::{
+    SNAPSHOT_FORMAT_VERSION, Snapshot, SnapshotAccount, SnapshotOrganization, SnapshotOu,
+    SnapshotPermissionSet, SnapshotPrincipal,
+};
+
+use crate::EngineError;
+use crate::client::{Client, Service};
+
+/// How live assignments are found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum InventoryStrategy {
+    /// Only the (account, permission set) pairs the permission set is
+    /// provisioned to.
+    #[default]
+    Provisioned,
+    /// Every active account × permission set pair.
+    Exhaustive,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    pub strategy: InventoryStrategy,
+    /// Also read which accounts have a permission set OUT_OF_SYNC.
+    pub provisioning_status: bool,
+}
+
+/// What the reader is doing, for a progress display.
+#[derive(Debug, Default)]
+pub struct Progress {
+    phase: Mutex<&'static str>,
+    done: AtomicUsize,
+    total: AtomicUsize,
+}
+
+impl Progress {
+    fn start(&self, phase: &'static str, total: usize) {
+        *self.phase.lock().unwrap_or_else(|e| e.into_inner()) = phase;
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+    }
+
+    fn tick(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (phase, done, total).
+    pub fn get(&self) -> (&'static str, usize, usize) {
+        let phase = *self.phase.lock().unwrap_or_else(|e| e.into_inner());
+        (
+            phase,
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Finds the instance: the one the file names, or the only one visible.
+pub async fn discover_instance<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    wanted: Option<&InstanceArn>,
+) -> Result<InstanceInfo, EngineError> {
+    let sso = &client.ports.sso;
+    let all = client
+        .all_pages(Service::SsoAdmin, "sso:ListInstances", |t| {
+            sso.list_instances(t)
+        })
+        .await?;
+    match wanted {
+        Some(w) => all
+            .iter()
+            .find(|i| i.instance_arn == *w)
+            .cloned()
+            .ok_or_else(|| EngineError::InstanceNotFound {
+                wanted: w.clone(),
+                found: all.iter().map(|i| i.instance_arn.clone()).collect(),
+            }),
+        None => match all.as_slice() {
+            [] => Err(EngineError::NoInstance),
+            [one] => Ok(one.clone()),
+            many => Err(EngineError::SeveralInstances(
+                many.iter().map(|i| i.instance_arn.clone()).collect(),
+            )),
+        },
+    }
+}
+
+async fn read_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    with_tags: bool,
+    progress: &Progress,
+) -> Result<OrgTree, EngineError> {
+    let org = &client.ports.org;
+    let management = client
+        .call(
+            Service::Organizations,
+            "organizations:DescribeOrganization",
+            || org.describe_organization(),
+        )
+        .await?;
+    let roots = client
+        .all_pages(Service::Organizations, "organizations:ListRoots", |t| {
+            org.list_roots(t)
+        })
+        .await?;
+    let root = roots
+        .into_iter()
+        .next()
+        .ok_or_else(|| EngineError::Unexpected("the organization has no root".into()))?;
+    let mut ous = Vec::new();
+    let mut accounts = Vec::new();
+    let mut frontier = vec![NodeId::Root(root.clone())];
+    let mut seen = BTreeSet::new();
+    progress.start("organization", 1);
+    // Each OU is visited once; AWS nests OUs at most five deep.
+    while !frontier.is_empty() {
+        let level: Vec<_> =
+            futures::stream::iter(frontier.drain(..).filter(|n| seen.insert(n.clone())))
+                .map(|node| async move {
+                    let children = client
+                        .all_pages(
+                            Service::Organizations,
+                            "organizations:ListOrganizationalUnitsForParent",
+                            |t| org.list_organizational_units_for_parent(&node, t),
+                        )
+                        .await?;
+                    let members = client
+                        .all_pages(
+                            Service::Organizations,
+                            "organizations:ListAccountsForParent",
+                            |t| org.list_accounts_for_parent(&node, t),
+                        )
+                        .await?;
+                    progress.tick();
+                    Ok::<_, PortError>((node, children, members))
+                })
+                .buffer_unordered(client.budget.concurrency)
+                .try_collect()
+                .await?;
+        for (parent, children, members) in level {
+            for ou in children {
+                frontier.push(NodeId::Ou(ou.id.clone()));
+                ous.push(Ou {
+                    id: ou.id,
+                    name: ou.name,
+                    parent: parent.clone(),
+                });
+            }
+            for a in members {
+                accounts.push(Account {
+                    id: a.id,
+                    name: a.name,
+                    state: a.state,
+                    parent: parent.clone(),
+                    tags: BTreeMap::new(),
+                });
+            }
+        }
+        progress
+            .total
+            .store(seen.len() + frontier.len(), Ordering::Relaxed);
+    }
+    if with_tags {
+        progress.start("account tags", accounts.len());
+        let tags: Vec<(AccountId, Vec<(String, String)>)> =
+            futures::stream::iter(accounts.iter().map(|a| a.id.clone()))
+                .map(|id| async move {
+                    let tags = client
+                        .all_pages(
+                            Service::Organizations,
+                            "organizations:ListTagsForResource",
+                            |t| org.list_tags_for_resource(&id, t),
+                        )
+                        .await?;
+                    progress.tick();
+                    Ok::<_, PortError>((id, tags))
+                })
+                .buffer_unordered(client.budget.concurrency)
+                .try_collect()
+                .await?;
+        let tags: BTreeMap<_, _> = tags.into_iter().collect();
+        for a in &mut accounts {
+            if let Some(t) = tags.get(&a.id) {
+                a.tags = t.iter().cloned().collect();
+            }
+        }
+    }
+    Ok(OrgTree::new(root, Some(management), ous, accounts)?)
+}
+
+async fn read_permission_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+) -> Result<BTreeMap<PermissionSetArn, String>, EngineError> {
+    let sso = &client.ports.sso;
+    let arns = client
+        .all_pages(Service::SsoAdmin, "sso:ListPermissionSets", |t| {
+            sso.list_permission_sets(instance, t)
+        })
+        .await?;
+    let described: Vec<_> = futures::stream::iter(arns)
+        .map(|arn| async move {
+            client
+                .call(Service::SsoAdmin, "sso:DescribePermissionSet", || {
+                    sso.describe_permission_set(instance, &arn)
+                })
+                .await
+        })
+        .buffer_unordered(client.budget.concurrency)
+        .try_collect()
+        .await?;
+    Ok(described.into_iter().map(|p| (p.arn, p.name)).collect())
+}
+
+async fn list_all_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    store: &IdentityStoreId,
+    kind: PrincipalType,
+) -> Result<Vec<(ssomatrix_core::ids::PrincipalId, String)>, PortError> {
+    let ids = &client.ports.ids;
+    match kind {
+        PrincipalType::Group => {
+            client
+                .all_pages(Service::IdentityStore, "identitystore:ListGroups", |t| {
+                    ids.list_groups(store, t)
+                })
+                .await
+        }
+        PrincipalType::User => {
+            client
+                .all_pages(Service::IdentityStore, "identitystore:ListUsers", |t| {
+                    ids.list_users(store, t)
+                })
+                .await
+        }
+    }
+}
+
+/// Resolves the names the file uses; when one is missing, lists that kind of
+/// principal so the planner can suggest the closest name.
+async fn resolve_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    store: &IdentityStoreId,
+    names: BTreeSet<(PrincipalType, String)>,
+) -> Result<Principals, EngineError> {
+    let ids = &client.ports.ids;
+    let found: Vec<_> = futures::stream::iter(names)
+        .map(|(kind, name)| async move {
+            let id = match kind {
+                PrincipalType::Group => {
+                    client
+                        .call(Service::IdentityStore, "identitystore:GetGroupId", || {
+                            ids.get_group_id(store, &name)
+                        })
+                        .await?
+                }
+                PrincipalType::User => {
+                    client
+                        .call(Service::IdentityStore, "identitystore:GetUserId", || {
+                            ids.get_user_id(store, &name)
+                        })
+                        .await?
+                }
+            };
+            Ok::<_, PortError>((kind, name, id))
+        })
+        .buffer_unordered(client.budget.concurrency)
+        .try_collect()
+        .await?;
+    let mut principals = Principals::default();
+    let mut missing = BTreeSet::new();
+    for (kind, name, id) in found {
+        match id {
+            Some(id) => principals.insert(kind, id, name),
+            None => {
+                missing.insert(kind);
+            }
+        }
+    }
+    for kind in missing {
+        let all = list_all_principals(client, store, kind).await?;
+        principals
+            .all_names
+            .insert(kind, all.into_iter().map(|(_, n)| n).collect());
+    }
+    Ok(principals)
+}
+
+/// Reads the live assignments of `permission_sets`.
+async fn read_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    org: &OrgTree,
+    permission_sets: &BTreeSet<PermissionSetArn>,
+    strategy: InventoryStrategy,
+    progress: &Progress,
+) -> Result<BTreeSet<Assignment>, EngineError> {
+    let sso = &client.ports.sso;
+    let pairs: Vec<(AccountId, PermissionSetArn)> = match strategy {
+        InventoryStrategy::Exhaustive => org
+            .accounts()
+            .filter(|a| a.state == AccountState::Active)
+            .flat_map(|a| {
+                permission_sets
+                    .iter()
+                    .map(move |ps| (a.id.clone(), ps.clone()))
+            })
+            .collect(),
+        InventoryStrategy::Provisioned => {
+            progress.start("provisioned accounts", permission_sets.len());
+            let per_set: Vec<Vec<(AccountId, PermissionSetArn)>> =
+                futures::stream::iter(permission_sets.iter())
+                    .map(|ps| async move {
+                        let accounts = client
+                            .all_pages(
+                                Service::SsoAdmin,
+                                "sso:ListAccountsForProvisionedPermissionSet",
+                                |t| {
+                                    sso.list_accounts_for_provisioned_permission_set(
+                                        instance, ps, None, t,
+                                    )
+                                },
+                            )
+                            .await?;
+                        progress.tick();
+                        Ok::<_, PortError>(
+                            accounts
+                                .into_iter()
+                                .filter(|a| org.account(a).is_some())
+                                .map(|a| (a, ps.clone()))
+                                .collect(),
+                        )
+                    })
+                    .buffer_unordered(client.budget.concurrency)
+                    .try_collect()
+                    .await?;
+            per_set.into_iter().flatten().collect()
+        }
+    };
+    progress.start("assignments", pairs.len());
+    let lists: Vec<Vec<Assignment>> = futures::stream::iter(pairs)
+        .map(|(account, ps)| async move {
+            let principals = client
+                .all_pages(Service::SsoAdmin, "sso:ListAccountAssignments", |t| {
+                    sso.list_account_assignments(instance, &account, &ps, t)
+                })
+                .await?;
+            progress.tick();
+            Ok::<_, PortError>(
+                principals
+                    .into_iter()
+                    .map(|p| Assignment {
+                        account_id: account.clone(),
+                        permission_set_arn: ps.clone(),
+                        principal_type: p.principal_type,
+                        principal_id: p.principal_id,
+                    })
+                    .collect(),
+            )
+        })
+        .buffer_unordered(client.budget.concurrency)
+        .try_collect()
+        .await?;
+    Ok(lists.into_iter().flatten().collect())
+}
+
+/// Names the principals that live assignments reference and the file did not
+/// name; those that no longer exist are recorded as deleted.
+async fn name_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    store: &IdentityStoreId,
+    assignments: &BTreeSet<Assignment>,
+    principals: &mut Principals,
+) -> Result<(), EngineError> {
+    let ids = &client.ports.ids;
+    let unknown: BTreeSet<_> = assignments
+        .iter()
+        .map(|a| (a.principal_type, a.principal_id.clone()))
+        .filter(|k| !principals.by_id.contains_key(k))
+        .collect();
+    let named: Vec<_> = futures::stream::iter(unknown)
+        .map(|(kind, id)| async move {
+            let name = match kind {
+                PrincipalType::Group => {
+                    client
+                        .call(
+                            Service::IdentityStore,
+                            "identitystore:DescribeGroup",
+                            || ids.describe_group(store, &id),
+                        )
+                        .await?
+                }
+                PrincipalType::User => {
+                    client
+                        .call(Service::IdentityStore, "identitystore:DescribeUser", || {
+                            ids.describe_user(store, &id)
+                        })
+                        .await?
+                }
+            };
+            Ok::<_, PortError>((kind, id, name))
+        })
+        .buffer_unordered(client.budget.concurrency)
+        .try_collect()
+        .await?;
+    for (kind, id, name) in named {
+        match name {
+            Some(n) => principals.insert(kind, id, n),
+            None => {
+                principals.by_id.insert((kind, id), None);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn read_not_provisioned<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    permission_sets: &BTreeSet<PermissionSetArn>,
+) -> Result<BTreeMap<PermissionSetArn, BTreeSet<AccountId>>, EngineError> {
+    let sso = &client.ports.sso;
+    let per_set: Vec<_> = futures::stream::iter(permission_sets.iter())
+        .map(|ps| async move {
+            let accounts = client
+                .all_pages(
+                    Service::SsoAdmin,
+                    "sso:ListAccountsForProvisionedPermissionSet",
+                    |t| {
+                        sso.list_accounts_for_provisioned_permission_set(
+                            instance,
+                            ps,
+                            Some(ProvisioningFilter::LatestNotProvisioned),
+                            t,
+                        )
+                    },
+                )
+                .await?;
+            Ok::<_, PortError>((ps.clone(), accounts.into_iter().collect::<BTreeSet<_>>()))
+        })
+        .buffer_unordered(client.budget.concurrency)
+        .try_collect()
+        .await?;
+    Ok(per_set.into_iter().filter(|(_, a)| !a.is_empty()).collect())
+}
+
+/// Reads what planning `config` needs.
+pub async fn read_live_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    config: &Config,
+    options: &ReadOptions,
+    progress: &Progress,
+) -> Result<LiveState, EngineError> {
+    let instance = discover_instance(client, config.instance_arn.as_ref()).await?;
+    let store = config
+        .identity_store_id
+        .clone()
+        .unwrap_or(instance.identity_store_id);
+    let arn = instance.instance_arn;
+    let (org, permission_sets, mut principals) = futures::try_join!(
+        read_org(client, config.uses_account_tags(), progress),
+        read_permission_sets(client, &arn),
+        resolve_principals(client, &store, principal_names(config)),
+    )?;
+    let read = permission_sets_to_read(config, &permission_sets);
+    let assignments =
+        read_assignments(client, &arn, &org, &read, options.strategy, progress).await?;
+    name_principals(client, &store, &assignments, &mut principals).await?;
+    let not_provisioned = if options.provisioning_status {
+        read_not_provisioned(client, &arn, &read).await?
+    } else {
+        BTreeMap::new()
+    };
+    Ok(LiveState {
+        instance_arn: arn,
+        identity_store_id: store,
+        org,
+        permission_sets,
+        principals,
+        assignments,
+        read_permission_sets: read,
+        not_provisioned,
+    })
+}
+
+/// Reads the whole instance as a snapshot (`ssomatrix export`).
+pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: Option<&InstanceArn>,
+    options: &ReadOptions,
+    progress: &Progress,
+) -> Result<Snapshot, EngineError> {
+    let instance = discover_instance(client, instance).await?;
+    let store = instance.identity_store_id;
+    let arn = instance.instance_arn;
+    let (org, permission_sets, groups, users) = futures::try_join!(
+        read_org(client, true, progress),
+        read_permission_sets(client, &arn),
+        async {
+            list_all_principals(client, &store, PrincipalType::Group)
+                .await
+                .map_err(EngineError::from)
+        },
+        async {
+            list_all_principals(client, &store, PrincipalType::User)
+                .await
+                .map_err(EngineError::from)
+        },
+    )?;
+    let all: BTreeSet<_> = permission_sets.keys().cloned().collect();
+    let assignments =
+        read_assignments(client, &arn, &org, &all, options.strategy, progress).await?;
+    let not_provisioned = read_not_provisioned(client, &arn, &all).await?;
+    let principal = |(id, name)| SnapshotPrincipal { id, name };
+    let mut snapshot = Snapshot {
+        format_version: SNAPSHOT_FORMAT_VERSION,
+        instance_arn: arn,
+        identity_store_id: store,
+        organization: SnapshotOrganization {
+            root_id: org.root().clone(),
+            management_account_id: org.management_account().cloned().ok_or_else(|| {
+                EngineError::Port(PortError::new(
+                    "organizations:DescribeOrganization",
+                    ErrorKind::Other,
+                    "no management account",
+                ))
+            })?,
+            organizational_units: org
+                .ous()
+                .map(|o| SnapshotOu {
+                    id: o.id.clone(),
+                    name: o.name.clone(),
+                    parent: o.parent.clone(),
+                })
+                .collect(),
+            accounts: org
+                .accounts()
+                .map(|a| SnapshotAccount {
+                    id: a.id.clone(),
+                    name: a.name.clone(),
+                    state: a.state,
+                    parent: a.parent.clone(),
+                    tags: a.tags.clone(),
+                })
+                .collect(),
+        },
+        groups: groups.into_iter().map(principal).collect(),
+        users: users.into_iter().map(principal).collect(),
+        permission_sets: permission_sets
+            .into_iter()
+            .map(|(arn, name)| SnapshotPermissionSet {
+                not_provisioned_accounts: not_provisioned.get(&arn).cloned().unwrap_or_default(),
+                arn,
+                name,
+            })
+            .collect(),
+        assignments: assignments.into_iter().collect(),
+    };
+    snapshot.sort();
+    Ok(snapshot)
+}
