@@ -1,1 +1,117 @@
-//! placeholder
+//! ssomatrix-aws: the core's ports implemented with the AWS SDK for Rust
+//! (`sso-admin`, `identitystore`, `organizations`).
+//!
+//! The adapter is a thin translation: one SDK call per port method, the
+//! largest page each API allows, and every error mapped onto
+//! [`ssomatrix_core::ports::PortError`]. Pagination policy, concurrency, rate
+//! limiting, retries and polling live in the engine, which is tested against
+//! the simulator; so this crate holds no loops and no sleeps.
+//!
+//! Architecture invariant: this is the only crate that names AWS SDK types.
+
+mod error;
+mod identity;
+mod org;
+mod sso;
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+pub use error::AdapterError;
+
+/// Where the AWS configuration comes from; `None` means the default chain
+/// decides (environment, shared config and credentials files, SSO, IMDS).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsOptions {
+    /// A profile of `~/.aws/config` (`--profile`); overrides `AWS_PROFILE`.
+    pub profile: Option<String>,
+    /// The region of the IAM Identity Center instance (`--region`).
+    pub region: Option<String>,
+}
+
+/// The three service clients behind the three port traits
+/// ([`SsoAdmin`](ssomatrix_core::ports::SsoAdmin),
+/// [`IdentityStore`](ssomatrix_core::ports::IdentityStore),
+/// [`Organizations`](ssomatrix_core::ports::Organizations)). Cloning is
+/// cheap: the SDK clients share their connection pools.
+#[derive(Debug, Clone)]
+pub struct AwsPorts {
+    sso: aws_sdk_ssoadmin::Client,
+    ids: aws_sdk_identitystore::Client,
+    org: aws_sdk_organizations::Client,
+}
+
+/// How long one HTTP attempt may take. The engine wraps its own timeouts
+/// around whole steps; this one turns a connection that hangs into a
+/// `Transient` error the engine can retry instead of a stuck apply.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SDK's own retries are switched off (one attempt per call). The engine
+/// retries with backoff under its TPS budget and needs to see every
+/// throttling answer to slow down; SDK retries underneath would multiply the
+/// attempts, hide throttling from the engine and spend the shared 20 TPS of
+/// sso-admin on calls the engine did not budget.
+fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(1)
+}
+
+fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .build()
+}
+
+impl AwsPorts {
+    /// Loads the configuration through the default chain, like the AWS CLI:
+    /// credentials from the environment, the shared files (SSO profiles
+    /// included) or IMDS; the region from `opts`, `AWS_REGION` or the profile.
+    ///
+    /// Endpoints can be overridden with `AWS_ENDPOINT_URL` or the
+    /// service-specific `AWS_ENDPOINT_URL_SSO_ADMIN`,
+    /// `AWS_ENDPOINT_URL_IDENTITYSTORE` and `AWS_ENDPOINT_URL_ORGANIZATIONS`
+    /// (or `endpoint_url` in the profile); aws-config resolves them per
+    /// service. Nothing fails here: missing credentials or region surface as
+    /// a `PortError` on the first call, naming the operation.
+    pub async fn load(opts: &AwsOptions) -> AwsPorts {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config());
+        if let Some(profile) = &opts.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &opts.region {
+            loader = loader.region(Region::new(region.clone()));
+        }
+        AwsPorts::from_sdk_config(&loader.load().await)
+    }
+
+    /// Builds the clients from a configuration made elsewhere (tests point
+    /// one at a local endpoint with static credentials). The retry and
+    /// timeout settings of [`AwsPorts::load`] are applied on top.
+    pub fn from_sdk_config(config: &SdkConfig) -> AwsPorts {
+        let config = config
+            .to_builder()
+            .retry_config(retry_config())
+            .timeout_config(timeout_config())
+            .build();
+        AwsPorts {
+            sso: aws_sdk_ssoadmin::Client::new(&config),
+            ids: aws_sdk_identitystore::Client::new(&config),
+            org: aws_sdk_organizations::Client::new(&config),
+        }
+    }
+
+    /// Wraps clients built by hand (the error-mapping tests use mocked ones).
+    pub fn from_clients(
+        sso: aws_sdk_ssoadmin::Client,
+        ids: aws_sdk_identitystore::Client,
+        org: aws_sdk_organizations::Client,
+    ) -> AwsPorts {
+        AwsPorts { sso, ids, org }
+    }
+}

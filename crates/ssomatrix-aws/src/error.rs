@@ -1,0 +1,158 @@
+//! Translation of SDK errors and malformed responses into the core's
+//! [`PortError`], written once for every operation of the three services.
+//!
+//! The engine decides what to retry from [`ErrorKind`] alone, so the mapping
+//! errs towards `Other` (not retried) for anything it does not recognise:
+//! retrying an error we do not understand only delays the report of it.
+
+use std::error::Error as StdError;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use ssomatrix_core::ids::IdError;
+use ssomatrix_core::ports::{ErrorKind, PortError};
+
+/// A response the adapter cannot translate into the core's types. These are
+/// bugs or API changes on the far side, never something a retry fixes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdapterError {
+    #[error("the response lacks `{0}`; the AWS API may have changed, please report it")]
+    MissingField(&'static str),
+    #[error("the response holds an unusable value: {0}")]
+    InvalidId(#[from] IdError),
+    #[error(
+        "the response holds `{value}` in `{field}`, which this build does not know; upgrade ssomatrix"
+    )]
+    UnknownValue { field: &'static str, value: String },
+}
+
+impl AdapterError {
+    pub(crate) fn into_port(self, operation: &'static str) -> PortError {
+        PortError::new(operation, ErrorKind::Other, self.to_string())
+    }
+}
+
+/// Classifies an error code from the service. Codes come from the
+/// `x-amzn-errortype` header or the `__type` of the body; the SDK has already
+/// stripped any namespace prefix.
+fn kind_of_code(code: &str) -> Option<ErrorKind> {
+    Some(match code {
+        // sso-admin and identitystore say ThrottlingException, Organizations
+        // TooManyRequestsException; the others are the generic AWS spellings.
+        "ThrottlingException"
+        | "TooManyRequestsException"
+        | "Throttling"
+        | "ThrottledException"
+        | "RequestLimitExceeded"
+        | "SlowDown" => ErrorKind::Throttled,
+        // Organizations reports a concurrent change to the same object this way.
+        "ConflictException" | "ConcurrentModificationException" => ErrorKind::Conflict,
+        "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
+        "ValidationException" | "InvalidInputException" => ErrorKind::Validation,
+        "InternalServerException"
+        | "InternalFailure"
+        | "ServiceException"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException" => ErrorKind::Transient,
+        // Organizations has one NotFound code per kind of object
+        // (AccountNotFoundException, ParentNotFoundException, …).
+        c if c == "ResourceNotFoundException" || c.ends_with("NotFoundException") => {
+            ErrorKind::NotFound
+        }
+        _ => return None,
+    })
+}
+
+/// Classifies by HTTP status when the code is absent or unknown.
+fn kind_of_status(status: u16) -> ErrorKind {
+    match status {
+        429 => ErrorKind::Throttled,
+        403 => ErrorKind::AccessDenied,
+        404 => ErrorKind::NotFound,
+        409 => ErrorKind::Conflict,
+        500..=599 => ErrorKind::Transient,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// Maps any SDK error of any operation onto a [`PortError`] naming the IAM
+/// action `operation`.
+pub(crate) fn port_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> PortError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let kind = match &err {
+        SdkError::ServiceError(_) => err
+            .code()
+            .and_then(kind_of_code)
+            .unwrap_or_else(|| status.map_or(ErrorKind::Other, kind_of_status)),
+        SdkError::TimeoutError(_) => ErrorKind::Transient,
+        SdkError::DispatchFailure(failure) => {
+            if failure.is_io() || failure.is_timeout() {
+                ErrorKind::Transient
+            } else {
+                // Credentials that cannot be loaded and endpoints that cannot
+                // be resolved land here: retrying does not help.
+                ErrorKind::Other
+            }
+        }
+        // The service answered but the answer could not be read; a 5xx body
+        // from a proxy or load balancer is the usual cause.
+        SdkError::ResponseError(_) => match status {
+            Some(s) if (500..=599).contains(&s) => ErrorKind::Transient,
+            Some(429) => ErrorKind::Throttled,
+            _ => ErrorKind::Other,
+        },
+        SdkError::ConstructionFailure(_) => ErrorKind::Validation,
+        _ => ErrorKind::Other,
+    };
+    PortError::new(operation, kind, describe(&err, status))
+}
+
+/// A one-line description: the service's code and message where there is
+/// one, the SDK's error chain otherwise, and the HTTP status for context.
+fn describe<E>(err: &SdkError<E, HttpResponse>, status: Option<u16>) -> String
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let mut text = match (err.code(), err.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => DisplayErrorContext(err).to_string(),
+    };
+    if let Some(status) = status {
+        text.push_str(&format!(" (HTTP {status})"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_of_all_three_services_are_classified() {
+        assert_eq!(
+            kind_of_code("ThrottlingException"),
+            Some(ErrorKind::Throttled)
+        );
+        assert_eq!(
+            kind_of_code("TooManyRequestsException"),
+            Some(ErrorKind::Throttled)
+        );
+        assert_eq!(
+            kind_of_code("AccountNotFoundException"),
+            Some(ErrorKind::NotFound)
+        );
+        assert_eq!(
+            kind_of_code("ConcurrentModificationException"),
+            Some(ErrorKind::Conflict)
+        );
+        assert_eq!(kind_of_code("ServiceQuotaExceededException"), None);
+        assert_eq!(kind_of_status(503), ErrorKind::Transient);
+        assert_eq!(kind_of_status(400), ErrorKind::Other);
+    }
+}

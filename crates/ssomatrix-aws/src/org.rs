@@ -1,0 +1,199 @@
+//! [`Organizations`] over `aws-sdk-organizations`: one SDK call per port
+//! method, pages of 20 (the API's maximum).
+
+use aws_sdk_organizations::types::Account;
+use ssomatrix_core::ids::{AccountId, AccountState, OuId, RootId};
+use ssomatrix_core::org::NodeId;
+use ssomatrix_core::ports::{AccountInfo, Organizations, OuInfo, Page, PortResult};
+
+use crate::AwsPorts;
+use crate::error::{AdapterError, port_error};
+use crate::sso::{required, token};
+
+/// The largest `MaxResults` of ListRoots, ListOrganizationalUnitsForParent
+/// and ListAccountsForParent.
+const MAX_RESULTS: i32 = 20;
+
+/// The account's `State`, or the retired `Status` where `State` is absent
+/// (older partitions and some emulators still only send `Status`).
+fn account_state(account: &Account) -> Result<AccountState, AdapterError> {
+    if let Some(state) = account.state() {
+        return AccountState::from_aws(state.as_str()).ok_or_else(|| AdapterError::UnknownValue {
+            field: "State",
+            value: state.as_str().to_owned(),
+        });
+    }
+    #[allow(deprecated)]
+    let status = account.status();
+    match status {
+        Some(status) => {
+            AccountState::from_aws(status.as_str()).ok_or_else(|| AdapterError::UnknownValue {
+                field: "Status",
+                value: status.as_str().to_owned(),
+            })
+        }
+        None => Err(AdapterError::MissingField("State")),
+    }
+}
+
+fn account_info(account: &Account) -> Result<AccountInfo, AdapterError> {
+    Ok(AccountInfo {
+        id: AccountId::new(required("Id", account.id())?)?,
+        name: account.name().unwrap_or_default().to_owned(),
+        state: account_state(account)?,
+    })
+}
+
+impl Organizations for AwsPorts {
+    async fn describe_organization(&self) -> PortResult<AccountId> {
+        const OP: &str = "organizations:DescribeOrganization";
+        let out = self
+            .org
+            .describe_organization()
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let id = required(
+            "Organization.MasterAccountId",
+            out.organization().and_then(|o| o.master_account_id()),
+        )
+        .map_err(|e| e.into_port(OP))?;
+        AccountId::new(id).map_err(|e| AdapterError::from(e).into_port(OP))
+    }
+
+    async fn list_roots(&self, next_token: Option<String>) -> PortResult<Page<RootId>> {
+        const OP: &str = "organizations:ListRoots";
+        let out = self
+            .org
+            .list_roots()
+            .max_results(MAX_RESULTS)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let items = out
+            .roots()
+            .iter()
+            .map(|r| Ok(RootId::new(required("Id", r.id())?)?))
+            .collect::<Result<_, AdapterError>>()
+            .map_err(|e| e.into_port(OP))?;
+        Ok(Page {
+            items,
+            next_token: token(out.next_token()),
+        })
+    }
+
+    async fn list_organizational_units_for_parent(
+        &self,
+        parent: &NodeId,
+        next_token: Option<String>,
+    ) -> PortResult<Page<OuInfo>> {
+        const OP: &str = "organizations:ListOrganizationalUnitsForParent";
+        let out = self
+            .org
+            .list_organizational_units_for_parent()
+            .parent_id(parent.as_str())
+            .max_results(MAX_RESULTS)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let items = out
+            .organizational_units()
+            .iter()
+            .map(|o| {
+                Ok(OuInfo {
+                    id: OuId::new(required("Id", o.id())?)?,
+                    name: o.name().unwrap_or_default().to_owned(),
+                })
+            })
+            .collect::<Result<_, AdapterError>>()
+            .map_err(|e| e.into_port(OP))?;
+        Ok(Page {
+            items,
+            next_token: token(out.next_token()),
+        })
+    }
+
+    async fn list_accounts_for_parent(
+        &self,
+        parent: &NodeId,
+        next_token: Option<String>,
+    ) -> PortResult<Page<AccountInfo>> {
+        const OP: &str = "organizations:ListAccountsForParent";
+        let out = self
+            .org
+            .list_accounts_for_parent()
+            .parent_id(parent.as_str())
+            .max_results(MAX_RESULTS)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let items = out
+            .accounts()
+            .iter()
+            .map(account_info)
+            .collect::<Result<_, AdapterError>>()
+            .map_err(|e| e.into_port(OP))?;
+        Ok(Page {
+            items,
+            next_token: token(out.next_token()),
+        })
+    }
+
+    async fn list_tags_for_resource(
+        &self,
+        account: &AccountId,
+        next_token: Option<String>,
+    ) -> PortResult<Page<(String, String)>> {
+        const OP: &str = "organizations:ListTagsForResource";
+        // ListTagsForResource has no MaxResults: the service picks the page.
+        let out = self
+            .org
+            .list_tags_for_resource()
+            .resource_id(account.as_str())
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let items = out
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        Ok(Page {
+            items,
+            next_token: token(out.next_token()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_organizations::types::{AccountState as SdkState, AccountStatus};
+
+    use super::*;
+
+    #[test]
+    fn state_wins_and_the_retired_status_is_the_fallback() {
+        #[allow(deprecated)]
+        let both = Account::builder()
+            .id("111111111111")
+            .state(SdkState::Closed)
+            .status(AccountStatus::Active)
+            .build();
+        assert_eq!(account_state(&both), Ok(AccountState::Closed));
+        #[allow(deprecated)]
+        let only_status = Account::builder()
+            .id("111111111111")
+            .status(AccountStatus::Suspended)
+            .build();
+        assert_eq!(account_state(&only_status), Ok(AccountState::Suspended));
+        let neither = Account::builder().id("111111111111").build();
+        assert_eq!(
+            account_state(&neither),
+            Err(AdapterError::MissingField("State"))
+        );
+    }
+}
