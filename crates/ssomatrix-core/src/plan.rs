@@ -98,6 +98,8 @@ pub enum WarningKind {
     DeleteBudget,
     /// Changes in the management account need management-account credentials.
     ManagementAccount,
+    /// A permission set the file owns is OUT_OF_SYNC in some accounts.
+    OutOfSync,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -405,7 +407,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
                 None => (String::new(), String::new()),
             };
             (
-                format!("expired {date} ({}{owner})", r.label()),
+                format!("expired {date}: {}{owner}", r.label()),
                 Some(r.number),
             )
         } else if deleted {
@@ -481,6 +483,31 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
                 ),
             });
         }
+    }
+    for (ps, accounts) in &live.not_provisioned {
+        if !owned.contains(ps) || accounts.is_empty() {
+            continue;
+        }
+        let name = live
+            .permission_sets
+            .get(ps)
+            .map(String::as_str)
+            .unwrap_or(ps.as_str());
+        let list = accounts
+            .iter()
+            .map(|a| match live.org.account(a) {
+                Some(acc) => format!("{a} ({})", acc.name),
+                None => a.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        warnings.push(Warning {
+            kind: WarningKind::OutOfSync,
+            message: format!(
+                "permission set {name} was changed and is OUT_OF_SYNC in {} account(s): {list}; apply reprovisions it there",
+                accounts.len()
+            ),
+        });
     }
     warnings.sort_by(|a, b| (a.kind, &a.message).cmp(&(b.kind, &b.message)));
     Ok(Plan {

@@ -55,7 +55,6 @@ fn check(dir: &Path, expect_ok: bool) {
     insta::with_settings!({
         snapshot_path => dir.to_path_buf(),
         prepend_module_to_snapshot => false,
-        description => fs::read_to_string(dir.join("README.md")).unwrap_or_default(),
         omit_expression => true,
     }, {
         insta::assert_snapshot!(snap, body);

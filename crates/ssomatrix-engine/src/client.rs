@@ -64,6 +64,19 @@ impl Default for Budget {
 }
 
 impl Budget {
+    /// No rate limit and no retries: for the in-memory simulator of offline
+    /// runs, where waiting would only slow the user down.
+    pub fn unlimited() -> Self {
+        Budget {
+            sso_tps: f64::INFINITY,
+            identity_store_tps: f64::INFINITY,
+            organizations_tps: f64::INFINITY,
+            concurrency: 64,
+            max_retries: 0,
+            ..Budget::default()
+        }
+    }
+
     /// Lowers every service's rate to at most `tps` (`--max-tps`).
     pub fn capped(mut self, tps: f64) -> Self {
         self.sso_tps = self.sso_tps.min(tps);

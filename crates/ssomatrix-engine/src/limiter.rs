@@ -34,10 +34,6 @@ impl RateLimiter {
         }
     }
 
-    pub fn per_second(&self) -> f64 {
-        1.0 / self.interval.as_secs_f64()
-    }
-
     /// Waits until the caller may send one request.
     pub async fn acquire(&self) {
         let now = Instant::now();

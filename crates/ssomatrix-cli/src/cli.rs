@@ -1,0 +1,157 @@
+//! The command line: what a user can type, and the help that explains it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// AWS IAM Identity Center account assignments as code.
+///
+/// Write the access matrix (group × permission set × OU) in one YAML file;
+/// ssomatrix expands OUs into accounts, diffs that against the live
+/// assignments and shows the plan. Every command can run offline against a
+/// snapshot file (`--snapshot`) instead of AWS.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ssomatrix",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit codes: 0 success (and no changes with --detailed-exitcode), 1 error, \
+2 changes present (only with --detailed-exitcode).\n\nStart here:\n  ssomatrix plan -c assignments.example.yaml --snapshot examples/org.snapshot.yaml"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More logs on stderr (-v: info and API call counts, -vv: debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Never colour the output (NO_COLOR in the environment does the same).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check an assignments file; with --snapshot or --live, also resolve
+    /// every OU, account, group, user and permission set it names.
+    Validate(ValidateArgs),
+    /// Show what apply would create and delete.
+    Plan(PlanArgs),
+    /// Write the live instance as a snapshot file, for offline plans.
+    Export(ExportArgs),
+    /// Print the JSON Schema of the assignments file (or of snapshots).
+    Schema(SchemaArgs),
+}
+
+/// Where the live state comes from.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Plan against this snapshot file instead of AWS (see docs/snapshot.md).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+
+    /// AWS profile to use (default: the standard credential chain).
+    #[arg(long, env = "AWS_PROFILE", conflicts_with = "snapshot")]
+    pub profile: Option<String>,
+
+    /// AWS region of the Identity Center instance.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub region: Option<String>,
+
+    /// Highest request rate per service, in calls per second; lower it when
+    /// other automation shares the quota (defaults: sso-admin 15,
+    /// identitystore 15, organizations 4).
+    #[arg(long, value_name = "TPS")]
+    pub max_tps: Option<f64>,
+
+    /// How live assignments are found: `provisioned` lists only the accounts
+    /// each permission set is provisioned to; `exhaustive` lists every active
+    /// account × permission set (slower, for when provisioning data is
+    /// unreliable).
+    #[arg(long, value_enum, default_value_t = Inventory::Provisioned)]
+    pub inventory: Inventory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Inventory {
+    Provisioned,
+    Exhaustive,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The assignments file.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Also resolve names against the live AWS instance.
+    #[arg(long, conflicts_with = "snapshot")]
+    pub live: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The assignments file.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Output format: `text` for a terminal, `markdown` for a pull-request
+    /// comment, `json` for tools.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Also save the plan as JSON, for `apply --plan` to apply exactly it.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+
+    /// Exit 2 when the plan has changes (0 when none, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SnapshotFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// The instance to export when the credentials see several.
+    #[arg(long, value_name = "ARN")]
+    pub instance_arn: Option<String>,
+
+    #[arg(long, value_enum, default_value_t = SnapshotFormat::Yaml)]
+    pub format: SnapshotFormat,
+
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of snapshot files instead of assignments files.
+    #[arg(long)]
+    pub snapshot: bool,
+}

@@ -1,0 +1,94 @@
+//! Terminal concerns: logging setup, colour decisions, error printing,
+//! progress on a TTY, and atomic file writes.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour_allowed(false) && std::io::stderr().is_terminal())
+        .without_time()
+        .try_init();
+}
+
+/// Colour only on a terminal, never with `NO_COLOR` or `--no-color`.
+pub fn colour_allowed(no_color_flag: bool) -> bool {
+    !no_color_flag && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+pub fn stdout_colour(no_color_flag: bool) -> bool {
+    colour_allowed(no_color_flag) && std::io::stdout().is_terminal()
+}
+
+pub fn print_error(e: &anyhow::Error) {
+    let mut msg = format!("error: {e}");
+    for cause in e.chain().skip(1) {
+        msg.push_str(&format!("\n  caused by: {cause}"));
+    }
+    eprintln!("{msg}");
+}
+
+/// Writes `contents` to `path` through a temporary file in the same
+/// directory and a rename, so a reader never sees half a file.
+pub fn write_atomic(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write()
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Shows the reader's progress on stderr while `fut` runs, when stderr is a
+/// terminal; otherwise just runs it.
+pub async fn with_progress<T>(
+    progress: &ssomatrix_engine::inventory::Progress,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
+    if !std::io::stderr().is_terminal() {
+        return fut.await;
+    }
+    let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    tokio::pin!(fut);
+    let mut frame = 0usize;
+    let out = loop {
+        tokio::select! {
+            out = &mut fut => break out,
+            () = tokio::time::sleep(Duration::from_millis(100)) => {
+                let (phase, done, total) = progress.get();
+                if !phase.is_empty() {
+                    eprint!("\r\x1b[2K{} reading {phase}: {done}/{total}", frames[frame % frames.len()]);
+                }
+                frame += 1;
+            }
+        }
+    };
+    eprint!("\r\x1b[2K");
+    out
+}
