@@ -329,6 +329,11 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             .account(account)
             .map(|a| a.name.as_str())
             .unwrap_or("");
+        let (which, verb) = if rules.len() == 1 {
+            ("rule", "targets")
+        } else {
+            ("rules", "target")
+        };
         let rules = rules
             .iter()
             .map(|n| format!("#{n}"))
@@ -337,7 +342,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
         warnings.push(Warning {
             kind: WarningKind::InactiveAccount,
             message: format!(
-                "account {account} ({name}) is {state}: rules {rules} target it, but no assignment is made or removed there until it is ACTIVE"
+                "account {account} ({name}) is {state}: {which} {rules} {verb} it, but no assignment is made or removed there until it is ACTIVE"
             ),
         });
     }
