@@ -50,6 +50,9 @@ pub struct RawConfig {
     pub safety: Option<RawSafety>,
     /// The access matrix: each entry gives principals a permission set in the
     /// accounts its targets select. Write `assignments: []` to declare none.
+    // `Option` so that a missing or null list gets our own error (a truncated
+    // file must not plan as an empty one); the schema still requires a list.
+    #[schemars(required, with = "Vec<RawRule>")]
     pub assignments: Option<Vec<RawRule>>,
 }
 
