@@ -9,7 +9,6 @@ use std::error::Error as StdError;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use ssomatrix_core::ids::IdError;
 use ssomatrix_core::ports::{ErrorKind, PortError};
@@ -112,21 +111,56 @@ where
     PortError::new(operation, kind, describe(&err, status))
 }
 
+/// How much of an unreadable response body a message quotes.
+const BODY_SNIPPET: usize = 160;
+
 /// A one-line description: the service's code and message where there is
-/// one, the SDK's error chain otherwise, and the HTTP status for context.
+/// one, else the start of an unreadable body (a proxy's HTML page), else the
+/// SDK's error chain; and the HTTP status for context. The SDK's own
+/// `Debug` output is avoided: it dumps whole responses into the message.
 fn describe<E>(err: &SdkError<E, HttpResponse>, status: Option<u16>) -> String
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
-    let mut text = match (err.code(), err.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(err).to_string(),
+    let body = err
+        .raw_response()
+        .and_then(|r| r.body().bytes())
+        .map(|b| {
+            String::from_utf8_lossy(b)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|b| !b.is_empty());
+    let mut text = match (err.code(), err.message(), body) {
+        (Some(code), Some(message), _) => format!("{code}: {message}"),
+        (Some(code), None, _) => code.to_owned(),
+        (None, _, Some(body)) => {
+            let snippet: String = body.chars().take(BODY_SNIPPET).collect();
+            format!("unrecognised response: {snippet}")
+        }
+        (None, _, None) => error_chain(err),
     };
     if let Some(status) = status {
         text.push_str(&format!(" (HTTP {status})"));
     }
     text
+}
+
+/// The error and its sources, joined like `a: b: c`.
+fn error_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    // Source chains are short; the bound only guards against a cycle.
+    for _ in 0..16 {
+        let Some(e) = source else { break };
+        let part = e.to_string();
+        if !parts.iter().any(|p| p.contains(&part)) {
+            parts.push(part);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 #[cfg(test)]
