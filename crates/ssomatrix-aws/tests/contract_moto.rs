@@ -30,7 +30,9 @@ async fn seeded(test: &str) -> Option<(Moto, AwsPorts, Snapshot)> {
 
 #[tokio::test]
 async fn the_seeded_snapshot_differs_from_the_fixture_in_ids_only() {
-    let Some((_moto, _ports, expected)) = seeded("the_seeded_snapshot_differs…").await else {
+    let Some((_moto, _ports, expected)) =
+        seeded("the_seeded_snapshot_differs_from_the_fixture_in_ids_only").await
+    else {
         return;
     };
     let spec = fixture::spec();
@@ -207,4 +209,15 @@ async fn the_checks_fail_on_a_wrong_expectation() {
     let run =
         tokio::spawn(async move { contract::check_account_assignments(&ports, &missing).await });
     assert!(run.await.is_err_and(|e| e.is_panic()));
+}
+
+/// Without `scripts/setup-moto.sh` the moto tests fail, naming the script,
+/// rather than passing without having run.
+#[test]
+fn a_missing_moto_fails_with_the_setup_command() {
+    let missing = std::path::Path::new("/nonexistent/.venv/bin");
+    let err = std::panic::catch_unwind(|| support::moto::start_from(missing)).unwrap_err();
+    let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("run `scripts/setup-moto.sh`"), "{message}");
+    assert!(message.contains("SSOMATRIX_SKIP_MOTO=1"), "{message}");
 }

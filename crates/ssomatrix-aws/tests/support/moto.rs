@@ -7,7 +7,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,7 +40,12 @@ pub fn start(test: &str) -> Option<Moto> {
         eprintln!("note: {test} skipped because SSOMATRIX_SKIP_MOTO=1");
         return None;
     }
-    let venv = repo_root().join(".venv/bin");
+    Some(start_from(&repo_root().join(".venv/bin")))
+}
+
+/// Starts a server from the virtualenv `bin` folder `venv`; panics with the
+/// set-up command when moto is not installed there.
+pub fn start_from(venv: &Path) -> Moto {
     let marker = venv.join("moto_server");
     assert!(
         marker.exists(),
@@ -50,7 +55,7 @@ pub fn start(test: &str) -> Option<Moto> {
     let mut last_error = String::new();
     for _ in 0..START_ATTEMPTS {
         match Moto::spawn(&venv.join("python")) {
-            Ok(moto) => return Some(moto),
+            Ok(moto) => return moto,
             Err(e) => last_error = e,
         }
     }
@@ -58,7 +63,7 @@ pub fn start(test: &str) -> Option<Moto> {
 }
 
 impl Moto {
-    fn spawn(python: &PathBuf) -> Result<Moto, String> {
+    fn spawn(python: &Path) -> Result<Moto, String> {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
@@ -146,6 +151,10 @@ impl Drop for Moto {
         // Kill only our own child, by its handle, and reap it.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The request log helps only when a test failed.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 
