@@ -276,3 +276,30 @@ async fn a_refused_connection_is_transient() {
     assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
     assert_eq!(err.operation, "sso:ListInstances");
 }
+
+#[tokio::test]
+async fn a_missing_region_is_reported_and_not_retried() {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .credentials_provider(ssoadmin::config::SharedCredentialsProvider::new(
+            ssoadmin::config::Credentials::new("testing", "testing", None, None, "tests"),
+        ))
+        .build();
+    let ports = AwsPorts::from_sdk_config(&config);
+    let err = ports.list_instances(None).await.unwrap_err();
+    assert!(!err.kind.is_retryable(), "{err:?}");
+    assert!(err.message.to_lowercase().contains("region"), "{err:?}");
+}
+
+#[tokio::test]
+async fn missing_credentials_are_reported_and_not_retried() {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let ports = AwsPorts::from_sdk_config(&config);
+    let err = ports.list_instances(None).await.unwrap_err();
+    assert!(!err.kind.is_retryable(), "{err:?}");
+    assert!(err.message.contains("credentials"), "{err:?}");
+}
