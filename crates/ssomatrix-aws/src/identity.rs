@@ -8,7 +8,7 @@ use ssomatrix_core::ports::{ErrorKind, IdentityStore, Page, PortError, PortResul
 
 use crate::AwsPorts;
 use crate::error::{AdapterError, port_error};
-use crate::sso::token;
+use crate::sso::page;
 
 /// The largest `MaxResults` of ListGroups and ListUsers.
 const MAX_RESULTS: i32 = 100;
@@ -142,10 +142,7 @@ impl IdentityStore for AwsPorts {
                 ))
             })
             .collect::<PortResult<_>>()?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_users(
@@ -173,9 +170,6 @@ impl IdentityStore for AwsPorts {
                 ))
             })
             .collect::<PortResult<_>>()?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 }

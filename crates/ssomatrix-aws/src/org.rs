@@ -8,7 +8,7 @@ use ssomatrix_core::ports::{AccountInfo, Organizations, OuInfo, Page, PortResult
 
 use crate::AwsPorts;
 use crate::error::{AdapterError, port_error};
-use crate::sso::{required, token};
+use crate::sso::{page, required};
 
 /// The largest `MaxResults` of ListRoots, ListOrganizationalUnitsForParent
 /// and ListAccountsForParent.
@@ -77,10 +77,7 @@ impl Organizations for AwsPorts {
             .map(|r| Ok(RootId::new(required("Id", r.id())?)?))
             .collect::<Result<_, AdapterError>>()
             .map_err(|e| e.into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_organizational_units_for_parent(
@@ -109,10 +106,7 @@ impl Organizations for AwsPorts {
             })
             .collect::<Result<_, AdapterError>>()
             .map_err(|e| e.into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_accounts_for_parent(
@@ -136,10 +130,7 @@ impl Organizations for AwsPorts {
             .map(account_info)
             .collect::<Result<_, AdapterError>>()
             .map_err(|e| e.into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_tags_for_resource(
@@ -162,10 +153,7 @@ impl Organizations for AwsPorts {
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect();
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 }
 

@@ -5,7 +5,7 @@ use aws_sdk_ssoadmin::types::{
     TargetType,
 };
 use ssomatrix_core::ids::{
-    AccountId, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType,
+    AccountId, IdError, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType,
 };
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::ports::{
@@ -20,10 +20,26 @@ use crate::error::{AdapterError, port_error};
 /// The largest `MaxResults` every sso-admin listing accepts.
 const MAX_RESULTS: i32 = 100;
 
-/// Turns the token of a response into the port's; an empty token would make
-/// a caller that follows tokens loop forever, so it counts as none.
-pub(crate) fn token(next: Option<&str>) -> Option<String> {
-    next.filter(|t| !t.is_empty()).map(str::to_owned)
+/// A page with the response's token. An empty token would make a caller
+/// that follows tokens loop forever, so it counts as none.
+pub(crate) fn page<T>(items: Vec<T>, next_token: Option<&str>) -> Page<T> {
+    Page {
+        items,
+        next_token: next_token.filter(|t| !t.is_empty()).map(str::to_owned),
+    }
+}
+
+/// Validates a list of plain id strings (ARNs, account ids) from a response.
+fn parse_all<T>(
+    operation: &'static str,
+    raw: &[String],
+    parse: fn(String) -> Result<T, IdError>,
+) -> PortResult<Vec<T>> {
+    raw.iter()
+        .cloned()
+        .map(parse)
+        .collect::<Result<_, _>>()
+        .map_err(|e| AdapterError::from(e).into_port(operation))
 }
 
 pub(crate) fn required<'a>(
@@ -129,10 +145,7 @@ fn status_page(
             })
         })
         .collect::<Result<_, AdapterError>>()?;
-    Ok(Page {
-        items,
-        next_token: token(next_token),
-    })
+    Ok(page(items, next_token))
 }
 
 impl SsoAdmin for AwsPorts {
@@ -161,10 +174,7 @@ impl SsoAdmin for AwsPorts {
             })
             .collect::<Result<_, AdapterError>>()
             .map_err(|e| e.into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_permission_sets(
@@ -182,16 +192,8 @@ impl SsoAdmin for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .permission_sets()
-            .iter()
-            .map(PermissionSetArn::new)
-            .collect::<Result<_, _>>()
-            .map_err(|e| AdapterError::from(e).into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        let items = parse_all(OP, out.permission_sets(), PermissionSetArn::new)?;
+        Ok(page(items, out.next_token()))
     }
 
     async fn describe_permission_set(
@@ -238,16 +240,8 @@ impl SsoAdmin for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .account_ids()
-            .iter()
-            .map(AccountId::new)
-            .collect::<Result<_, _>>()
-            .map_err(|e| AdapterError::from(e).into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        let items = parse_all(OP, out.account_ids(), AccountId::new)?;
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_permission_sets_provisioned_to_account(
@@ -269,16 +263,8 @@ impl SsoAdmin for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .permission_sets()
-            .iter()
-            .map(PermissionSetArn::new)
-            .collect::<Result<_, _>>()
-            .map_err(|e| AdapterError::from(e).into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        let items = parse_all(OP, out.permission_sets(), PermissionSetArn::new)?;
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_account_assignments(
@@ -311,10 +297,7 @@ impl SsoAdmin for AwsPorts {
             })
             .collect::<Result<_, AdapterError>>()
             .map_err(|e| e.into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 
     async fn list_account_assignments_for_principal(
@@ -349,10 +332,7 @@ impl SsoAdmin for AwsPorts {
             })
             .collect::<Result<_, AdapterError>>()
             .map_err(|e| e.into_port(OP))?;
-        Ok(Page {
-            items,
-            next_token: token(out.next_token()),
-        })
+        Ok(page(items, out.next_token()))
     }
 
     async fn create_account_assignment(
