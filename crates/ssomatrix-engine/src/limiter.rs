@@ -19,14 +19,17 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// `per_second` requests a second, allowing bursts of `burst` (≥ 1).
+    /// `per_second` requests a second, allowing bursts of `burst` (≥ 1). An
+    /// infinite rate never waits (offline runs against a snapshot); a rate
+    /// that is not positive is taken as one a second.
     pub fn new(per_second: f64, burst: u32) -> Self {
-        let per_second = if per_second.is_finite() && per_second > 0.0 {
-            per_second
+        let interval = if per_second == f64::INFINITY {
+            Duration::ZERO
+        } else if per_second > 0.0 {
+            Duration::from_secs_f64(1.0 / per_second)
         } else {
-            1.0
+            Duration::from_secs(1)
         };
-        let interval = Duration::from_secs_f64(1.0 / per_second);
         RateLimiter {
             interval,
             tolerance: interval * burst.saturating_sub(1),
@@ -91,5 +94,15 @@ mod tests {
         for (i, t) in times.iter().enumerate().skip(5) {
             assert!(*t - times[i - 5] >= Duration::from_millis(999), "{times:?}");
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_infinite_rate_never_waits() {
+        let limiter = RateLimiter::new(f64::INFINITY, 1);
+        let start = Instant::now();
+        for _ in 0..1000 {
+            limiter.acquire().await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
     }
 }
