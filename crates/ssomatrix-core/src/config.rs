@@ -547,9 +547,8 @@ impl Validator<'_> {
         for (i, s) in raw.into_iter().flatten().enumerate() {
             let path = format!("{base}.{key}[{i}]");
             let line = self.lines.line(&path);
-            let value = if s == ROOT_REF {
-                OuRef::Root
-            } else if s.starts_with("r-") && RootId::new(s.as_str()).is_ok() {
+            let value = if s == ROOT_REF || (s.starts_with("r-") && RootId::new(s.as_str()).is_ok())
+            {
                 OuRef::Root
             } else if s.starts_with("ou-") {
                 match OuId::new(s.as_str()) {

@@ -85,3 +85,36 @@ fn dependencies_point_inward() {
         ],
     );
 }
+
+/// The crates of the workspace (`crates/*`), by directory name.
+fn workspace_crates() -> Vec<String> {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut names: Vec<String> = std::fs::read_dir(&crates)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_testkit_is_dev_only() {
+    let crates = workspace_crates();
+    assert!(
+        crates.iter().any(|c| c == "ssomatrix-testkit"),
+        "crates/ssomatrix-testkit not found in {crates:?}"
+    );
+    for krate in crates.iter().filter(|c| *c != "ssomatrix-testkit") {
+        assert_none(krate, &["ssomatrix-testkit"]);
+    }
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ssomatrix-testkit/Cargo.toml"),
+    )
+    .unwrap();
+    assert!(
+        manifest.lines().any(|l| l.trim() == "publish = false"),
+        "ssomatrix-testkit must say `publish = false`"
+    );
+}

@@ -53,7 +53,7 @@ fn check(dir: &Path, expect_ok: bool) {
         (Err(errors), true) => panic!("{name}: expected a plan, got errors:\n{errors}"),
     };
     insta::with_settings!({
-        snapshot_path => dir.to_path_buf(),
+        snapshot_path => dir,
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {

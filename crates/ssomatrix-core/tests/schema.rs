@@ -43,11 +43,18 @@ fn assignments_schema_is_committed_and_validates_the_example() {
     );
     let doc = yaml_to_json(&example);
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "the example does not validate: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "the example does not validate: {errors:?}"
+    );
 
     let misspelt = yaml_to_json("assignments:\n  - group: g\n    permission_set: P\n    ou: [X]\n");
-    assert!(!validator.is_valid(&misspelt), "an unknown key must not validate");
-    let no_list = yaml_to_json("assignments:\n  - group: g\n    permission_set: P\n    ous: Workloads\n");
+    assert!(
+        !validator.is_valid(&misspelt),
+        "an unknown key must not validate"
+    );
+    let no_list =
+        yaml_to_json("assignments:\n  - group: g\n    permission_set: P\n    ous: Workloads\n");
     assert!(!validator.is_valid(&no_list), "`ous` must be a list");
 }
 
@@ -58,6 +65,9 @@ fn snapshot_schema_is_committed_and_validates_the_example_snapshot() {
     let text = std::fs::read_to_string(repo().join("examples/org.snapshot.yaml")).unwrap();
     let doc = yaml_to_json(&text);
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "the example snapshot does not validate: {errors:?}");
+    assert!(
+        errors.is_empty(),
+        "the example snapshot does not validate: {errors:?}"
+    );
     Snapshot::parse("org.snapshot.yaml", &text).unwrap();
 }
