@@ -16,13 +16,13 @@ mod support;
 use ssomatrix_aws::AwsPorts;
 use ssomatrix_core::ports::{ErrorKind, OperationState, ProvisioningFilter, SsoAdmin};
 use ssomatrix_core::snapshot::Snapshot;
-use support::moto::Moto;
-use support::{contract, fixture, seed};
+use ssomatrix_testkit::{Moto, fixture, seed};
+use support::contract;
 
 /// A fresh moto seeded with the fixture, the ports pointed at it, and the
 /// fixture with moto's ids. `None` when moto tests are skipped.
 async fn seeded(test: &str) -> Option<(Moto, AwsPorts, Snapshot)> {
-    let moto = support::moto::start(test)?;
+    let moto = ssomatrix_testkit::moto::start(test)?;
     let expected = seed::seed_moto(&moto.endpoint(), &fixture::spec()).await;
     let ports = AwsPorts::from_sdk_config(&seed::sdk_config(&moto.endpoint()));
     Some((moto, ports, expected))
@@ -216,7 +216,8 @@ async fn the_checks_fail_on_a_wrong_expectation() {
 #[test]
 fn a_missing_moto_fails_with_the_setup_command() {
     let missing = std::path::Path::new("/nonexistent/.venv/bin");
-    let err = std::panic::catch_unwind(|| support::moto::start_from(missing)).unwrap_err();
+    let err =
+        std::panic::catch_unwind(|| ssomatrix_testkit::moto::start_from(missing)).unwrap_err();
     let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(message.contains("run `scripts/setup-moto.sh`"), "{message}");
     assert!(message.contains("SSOMATRIX_SKIP_MOTO=1"), "{message}");

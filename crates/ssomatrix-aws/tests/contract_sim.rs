@@ -10,7 +10,8 @@
 mod support;
 
 use ssomatrix_sim::Simulator;
-use support::{contract, fixture};
+use ssomatrix_testkit::fixture;
+use support::contract;
 
 fn simulator() -> Simulator {
     Simulator::from_snapshot(fixture::spec()).unwrap()

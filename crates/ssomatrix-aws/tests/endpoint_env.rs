@@ -8,8 +8,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod support;
-
 use std::process::Command;
 
 use aws_sdk_organizations as organizations;
@@ -44,7 +42,7 @@ const CLEARED: &[&str] = &[
 /// Seeds an organization (moto answers ListRoots only inside one) and
 /// returns what the child must find.
 async fn expectation(endpoint: &str) -> String {
-    let config = support::seed::sdk_config(endpoint);
+    let config = ssomatrix_testkit::sdk_config(endpoint);
     let org = organizations::Client::new(&config);
     org.create_organization()
         .feature_set(organizations::types::OrganizationFeatureSet::All)
@@ -103,7 +101,8 @@ fn run_child(expect: &str, vars: &[(&str, &str)]) {
 
 #[tokio::test]
 async fn aws_endpoint_url_points_all_three_services_at_moto() {
-    let Some(moto) = support::moto::start("aws_endpoint_url_points_all_three_services_at_moto")
+    let Some(moto) =
+        ssomatrix_testkit::moto::start("aws_endpoint_url_points_all_three_services_at_moto")
     else {
         return;
     };
@@ -114,7 +113,8 @@ async fn aws_endpoint_url_points_all_three_services_at_moto() {
 
 #[tokio::test]
 async fn service_specific_endpoint_urls_win_over_the_global_one() {
-    let Some(moto) = support::moto::start("service_specific_endpoint_urls_win_over_the_global_one")
+    let Some(moto) =
+        ssomatrix_testkit::moto::start("service_specific_endpoint_urls_win_over_the_global_one")
     else {
         return;
     };
@@ -136,7 +136,8 @@ async fn without_an_override_the_dead_endpoint_is_really_used() {
     // The control for the two tests above: the same child with every
     // service at the dead endpoint must fail, so their passing means the
     // variables were read, not that something else answered.
-    let Some(moto) = support::moto::start("without_an_override_the_dead_endpoint_is_really_used")
+    let Some(moto) =
+        ssomatrix_testkit::moto::start("without_an_override_the_dead_endpoint_is_really_used")
     else {
         return;
     };

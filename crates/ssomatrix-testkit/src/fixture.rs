@@ -37,29 +37,34 @@ pub const USER_BOB: &str = "bob";
 pub const DELETED_GROUP: &str = "deleted-group-0001";
 pub const DELETED_USER: &str = "deleted-user-0001";
 
+/// A placeholder OU id, numbered.
 pub fn ou_id(n: usize) -> OuId {
     OuId::new(format!("ou-ab12-{n:08}")).unwrap()
 }
 
+/// A placeholder account id, numbered.
 pub fn account_id(n: usize) -> AccountId {
     AccountId::new(format!("{n:012}")).unwrap()
 }
 
-fn ps_arn(n: usize) -> PermissionSetArn {
+/// A placeholder permission set ARN, numbered.
+pub fn ps_arn(n: usize) -> PermissionSetArn {
     PermissionSetArn::new(format!(
         "arn:aws:sso:::permissionSet/ssoins-0000000000000001/ps-{n:016}"
     ))
     .unwrap()
 }
 
-fn principal(id: &str, name: &str) -> SnapshotPrincipal {
+/// A group or user with a placeholder id.
+pub fn principal(id: &str, name: &str) -> SnapshotPrincipal {
     SnapshotPrincipal {
         id: PrincipalId::new(id).unwrap(),
         name: name.to_owned(),
     }
 }
 
-fn ou(n: usize, name: &str, parent: NodeId) -> SnapshotOu {
+/// OU number `n` (id from [`ou_id`]) under `parent`.
+pub fn ou(n: usize, name: &str, parent: NodeId) -> SnapshotOu {
     SnapshotOu {
         id: ou_id(n),
         name: name.to_owned(),
@@ -67,7 +72,8 @@ fn ou(n: usize, name: &str, parent: NodeId) -> SnapshotOu {
     }
 }
 
-fn account(n: usize, name: &str, parent: &NodeId, state: AccountState) -> SnapshotAccount {
+/// Account number `n` (id from [`account_id`]) under `parent`, untagged.
+pub fn account(n: usize, name: &str, parent: &NodeId, state: AccountState) -> SnapshotAccount {
     SnapshotAccount {
         id: account_id(n),
         name: name.to_owned(),

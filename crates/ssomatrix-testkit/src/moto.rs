@@ -16,6 +16,7 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Tries with a fresh port when another process took the one picked.
 const START_ATTEMPTS: usize = 3;
 
+/// A running moto server; dropping it kills the process.
 #[derive(Debug)]
 pub struct Moto {
     child: Child,
@@ -24,7 +25,7 @@ pub struct Moto {
 }
 
 fn repo_root() -> PathBuf {
-    // crates/ssomatrix-aws → the repository root.
+    // crates/ssomatrix-testkit → the repository root.
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -66,12 +67,14 @@ impl Moto {
     fn spawn(python: &Path) -> Result<Moto, String> {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
+        // A library has no CARGO_TARGET_TMPDIR; the port makes the name unique
+        // among live servers.
+        let log = std::env::temp_dir().join(format!("ssomatrix-moto-{port}.log"));
         let log_file = File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
         let err_file = log_file
             .try_clone()
             .map_err(|e| format!("{}: {e}", log.display()))?;
-        let shim = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+        let shim = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto_server.py");
         let child = Command::new(python)
             .arg(shim)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -111,7 +114,6 @@ impl Moto {
     }
 
     /// Forgets everything the server holds (`POST /moto-api/reset`).
-    #[allow(dead_code)]
     pub fn reset(&self) {
         let response = self.request("POST", "/moto-api/reset").unwrap();
         assert!(
@@ -152,7 +154,9 @@ impl Drop for Moto {
         let _ = self.child.kill();
         let _ = self.child.wait();
         // The request log helps only when a test failed.
-        if !std::thread::panicking() {
+        if std::thread::panicking() {
+            eprintln!("moto's request log: {}", self.log.display());
+        } else {
             let _ = std::fs::remove_file(&self.log);
         }
     }

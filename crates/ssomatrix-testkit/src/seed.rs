@@ -69,7 +69,7 @@ pub async fn seed_moto(endpoint: &str, spec: &Snapshot) -> Snapshot {
         .iter()
         .find(|a| a.id == spec_org.management_account_id)
         .expect("the spec names its management account among its accounts");
-    assert_eq!(spec_management.name, super::fixture::MANAGEMENT_NAME);
+    assert_eq!(spec_management.name, crate::fixture::MANAGEMENT_NAME);
     assert!(matches!(spec_management.parent, NodeId::Root(_)));
 
     let mut node_ids: BTreeMap<NodeId, NodeId> = BTreeMap::new();
@@ -309,4 +309,14 @@ async fn create_user(ids: &identitystore::Client, store: &str, name: &str) -> Pr
         .await
         .unwrap();
     PrincipalId::new(out.user_id()).unwrap()
+}
+
+/// [`seed_moto`] for synchronous tests (those that run the binary): on a
+/// runtime of its own, which is gone when it returns.
+pub fn seed_moto_blocking(endpoint: &str, spec: &Snapshot) -> Snapshot {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(seed_moto(endpoint, spec))
 }

@@ -411,7 +411,7 @@ pub async fn check_assignment_lifecycle<S: SsoAdmin>(sso: &S, expected: &Snapsho
         account_id: account(expected, "nonprod-02"),
         permission_set_arn: permission_set(expected, "BillingViewer"),
         principal_type: PrincipalType::Group,
-        principal_id: group_id(expected, super::fixture::GROUP_FINOPS),
+        principal_id: group_id(expected, ssomatrix_testkit::fixture::GROUP_FINOPS),
     };
     let principal = PrincipalRef {
         principal_type: new.principal_type,

@@ -1,10 +1,7 @@
-//! Shared by the integration tests: the fixture organization, the generic
-//! contract checks, the moto harness and the moto seeder. Each test binary
-//! uses a part of it, hence the `dead_code` allowance.
+//! Shared by the integration tests: the generic contract checks. The moto
+//! harness, the fixture organization and the seeder are in
+//! `ssomatrix-testkit`, shared with the binary's tests.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod contract;
-pub mod fixture;
-pub mod moto;
-pub mod seed;
