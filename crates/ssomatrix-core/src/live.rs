@@ -15,6 +15,7 @@ use crate::org::OrgTree;
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
+#[serde(deny_unknown_fields)]
 pub struct Assignment {
     pub account_id: AccountId,
     pub permission_set_arn: PermissionSetArn,

@@ -100,6 +100,8 @@ pub enum WarningKind {
     ManagementAccount,
     /// A permission set the file owns is OUT_OF_SYNC in some accounts.
     OutOfSync,
+    /// A rule names a permission set that a narrowed scope does not own.
+    OutsideScope,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -487,6 +489,23 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
                     "{n} change(s) are in the management account {mgmt}; only the management account's own credentials can apply them (a delegated administrator cannot)"
                 ),
             });
+        }
+    }
+    if let ScopeSets::Named(_) = &config.scope.permission_sets {
+        for r in &resolved {
+            for (ps, name) in r.permission_sets.iter().zip(&r.rule.permission_sets) {
+                if !owned.contains(ps) {
+                    warnings.push(Warning {
+                        kind: WarningKind::OutsideScope,
+                        message: format!(
+                            "{} names permission set {}, which `scope.permission_sets` does not list: its assignments are created, \
+                             but undeclared ones are never removed",
+                            r.rule.label(),
+                            name.value
+                        ),
+                    });
+                }
+            }
         }
     }
     for (ps, accounts) in &live.not_provisioned {
