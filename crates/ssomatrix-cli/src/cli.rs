@@ -54,8 +54,9 @@ pub struct SourceArgs {
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
 
-    /// AWS profile to use (default: the standard credential chain).
-    #[arg(long, env = "AWS_PROFILE", conflicts_with = "snapshot")]
+    /// AWS profile to use (default: `AWS_PROFILE`, then the standard
+    /// credential chain).
+    #[arg(long, conflicts_with = "snapshot")]
     pub profile: Option<String>,
 
     /// AWS region of the Identity Center instance.

@@ -66,6 +66,20 @@ fn plan_on_the_example_succeeds_and_exits_2_with_detailed_exitcode() {
 }
 
 #[test]
+fn aws_settings_in_the_environment_do_not_conflict_with_a_snapshot() {
+    let mut args = vec!["plan"];
+    args.extend(EXAMPLE);
+    let o = Command::new(env!("CARGO_BIN_EXE_ssomatrix"))
+        .args(&args)
+        .current_dir(repo())
+        .env("AWS_PROFILE", "some-profile")
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
 fn detailed_exitcode_is_0_without_changes() {
     let dir = fixture("28-no-changes");
     let o = ssomatrix(&[
