@@ -93,9 +93,10 @@ where
             if failure.is_io() || failure.is_timeout() {
                 ErrorKind::Transient
             } else {
-                // Credentials that cannot be loaded and endpoints that cannot
-                // be resolved land here: retrying does not help.
-                ErrorKind::Other
+                // Credentials that cannot be loaded, a missing region and
+                // endpoints that cannot be resolved land here: retrying does
+                // not help, the user's configuration does.
+                ErrorKind::Configuration
             }
         }
         // The service answered but the answer could not be read; a 5xx body

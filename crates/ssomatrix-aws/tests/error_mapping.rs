@@ -287,8 +287,12 @@ async fn a_missing_region_is_reported_and_not_retried() {
         .build();
     let ports = AwsPorts::from_sdk_config(&config);
     let err = ports.list_instances(None).await.unwrap_err();
-    assert!(!err.kind.is_retryable(), "{err:?}");
+    assert_eq!(err.kind, ErrorKind::Configuration, "{err:?}");
     assert!(err.message.to_lowercase().contains("region"), "{err:?}");
+    assert!(
+        err.to_string().contains("--region"),
+        "the message names the fix: {err}"
+    );
 }
 
 #[tokio::test]
@@ -300,6 +304,6 @@ async fn missing_credentials_are_reported_and_not_retried() {
         .build();
     let ports = AwsPorts::from_sdk_config(&config);
     let err = ports.list_instances(None).await.unwrap_err();
-    assert!(!err.kind.is_retryable(), "{err:?}");
+    assert_eq!(err.kind, ErrorKind::Configuration, "{err:?}");
     assert!(err.message.contains("credentials"), "{err:?}");
 }

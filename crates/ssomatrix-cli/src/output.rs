@@ -8,9 +8,11 @@ use std::time::Duration;
 use anyhow::Context;
 
 pub fn init_tracing(verbose: u8) {
+    // The AWS SDK warns about every credential provider it tries; the error
+    // that matters reaches the user through ours, so its warnings need -vv.
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,aws_config=error,aws_runtime=error,aws_smithy_runtime=error",
+        1 => "info,aws_config=error,aws_runtime=error,aws_smithy_runtime=error",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -48,6 +48,9 @@ pub enum ErrorKind {
     Validation,
     /// A 5xx, a timeout or a dropped connection: retry after a backoff.
     Transient,
+    /// The request could not be sent: no credentials, no region, an endpoint
+    /// that cannot be resolved. Only the user can fix it.
+    Configuration,
     /// Anything else.
     Other,
 }
@@ -101,6 +104,11 @@ impl fmt::Display for PortError {
             ErrorKind::NotFound => write!(f, "{op}: not found: {msg}"),
             ErrorKind::Validation => write!(f, "{op} rejected the request: {msg}"),
             ErrorKind::Transient => write!(f, "{op} failed with a transient error: {msg}"),
+            ErrorKind::Configuration => write!(
+                f,
+                "{op} could not be sent: {msg}; check the AWS credentials and region (`aws sso login`, --profile, --region \
+                 or the AWS_* environment variables), or work offline with --snapshot FILE"
+            ),
             ErrorKind::Other => write!(f, "{op} failed: {msg}"),
         }
     }
