@@ -6,8 +6,10 @@
 //! per (account, permission set) pair: by default only the pairs that can hold
 //! assignments, found through `ListAccountsForProvisionedPermissionSet` (an
 //! assignment provisions its permission set to its account); with
-//! `InventoryStrategy::Exhaustive`, every active account × permission set,
-//! which is correct on any faithful implementation of the API, only slower.
+//! `InventoryStrategy::Exhaustive`, every account × permission set, which is
+//! correct on any faithful implementation of the API, only slower. Accounts
+//! that are not ACTIVE are read too: a suspended account keeps its
+//! assignments, and the planner reports the ones it leaves alone there.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -16,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures::{StreamExt, TryStreamExt};
 use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::{
-    AccountId, AccountState, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalType,
+    AccountId, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalType,
 };
 use ssomatrix_core::live::{Assignment, LiveState, Principals};
 use ssomatrix_core::org::{Account, NodeId, OrgTree, Ou};
@@ -39,7 +41,8 @@ pub enum InventoryStrategy {
     /// provisioned to.
     #[default]
     Provisioned,
-    /// Every active account × permission set pair.
+    /// Every account × permission set pair (inactive accounts included, as
+    /// the provisioned pairs include them).
     Exhaustive,
 }
 
@@ -324,7 +327,6 @@ async fn read_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     let pairs: Vec<(AccountId, PermissionSetArn)> = match strategy {
         InventoryStrategy::Exhaustive => org
             .accounts()
-            .filter(|a| a.state == AccountState::Active)
             .flat_map(|a| {
                 permission_sets
                     .iter()

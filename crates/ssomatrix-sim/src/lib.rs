@@ -5,9 +5,21 @@
 //! sizes with opaque next tokens, request ids and statuses for the
 //! asynchronous writes, not-found answers for deleted principals. Offline
 //! mode (`--snapshot`) and the engine's tests run against it.
+//!
+//! Tests can also make it behave like AWS on a bad day ([`FaultPlan`]:
+//! throttling, 500s, empty pages that still carry a `NextToken`, latency) and
+//! read back when each call arrived ([`Simulator::max_calls_in_window`]).
+//! Faults are off unless a test asks for them.
+
+mod faults;
+
+pub use faults::{Calls, Fault, FaultPlan};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use ssomatrix_core::ids::{
     AccountId, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType, RootId,
@@ -58,6 +70,9 @@ struct State {
     provisions: BTreeMap<String, ProvisionOperation>,
     next_request: u64,
     calls: BTreeMap<&'static str, u64>,
+    /// When each call arrived, in order (tokio time, so virtual in tests).
+    log: Vec<(Instant, &'static str)>,
+    faults: FaultPlan,
 }
 
 /// A simulated instance. Cloning shares the state (like two clients of one
@@ -91,6 +106,8 @@ impl Simulator {
             provisions: BTreeMap::new(),
             next_request: 1,
             calls: BTreeMap::new(),
+            log: Vec::new(),
+            faults: FaultPlan::default(),
         };
         Ok(Simulator {
             state: Arc::new(Mutex::new(state)),
@@ -125,16 +142,121 @@ impl Simulator {
         self.lock().calls.values().sum()
     }
 
-    /// Counts a call and runs `f` on the state.
-    fn call<T>(
+    /// Replaces the fault plan (shared by every clone of this simulator).
+    /// Call numbers keep counting from the calls already made.
+    pub fn set_faults(&self, plan: FaultPlan) {
+        self.lock().faults = plan;
+    }
+
+    /// This simulator with `plan`'s faults.
+    pub fn with_faults(self, plan: FaultPlan) -> Self {
+        self.set_faults(plan);
+        self
+    }
+
+    /// When each call of `operations` arrived (an operation such as
+    /// `sso:ListAccountAssignments`, a service prefix such as `sso:`, or
+    /// `*`), in arrival order.
+    pub fn call_times(&self, operations: &str) -> Vec<Instant> {
+        self.lock()
+            .log
+            .iter()
+            .filter(|(_, op)| faults::matches(operations, op))
+            .map(|(t, _)| *t)
+            .collect()
+    }
+
+    /// The most calls of `operations` that arrived within any one `window`
+    /// (half-open, so calls exactly `window` apart are in different windows):
+    /// what a service enforcing a TPS limit over that window would count.
+    pub fn max_calls_in_window(&self, operations: &str, window: Duration) -> usize {
+        let times = self.call_times(operations);
+        let mut most = 0;
+        let mut start = 0;
+        for (end, t) in times.iter().enumerate() {
+            while *t - times[start] >= window {
+                start += 1;
+            }
+            most = most.max(end + 1 - start);
+        }
+        most
+    }
+
+    /// Counts and logs a call, and decides what the fault plan does to it.
+    fn arrive(&self, op: &'static str, listing: bool) -> (Option<(Fault, u64)>, Duration) {
+        let mut st = self.lock();
+        let n = {
+            let count = st.calls.entry(op).or_default();
+            *count += 1;
+            *count
+        };
+        st.log.push((Instant::now(), op));
+        (st.faults.fault(op, n, listing), st.faults.latency_of(op))
+    }
+
+    /// Counts a call and runs `f` on the state, unless the fault plan fails it.
+    async fn call<T>(
         &self,
         op: &'static str,
         f: impl FnOnce(&mut State) -> PortResult<T>,
     ) -> PortResult<T> {
-        let mut st = self.lock();
-        *st.calls.entry(op).or_default() += 1;
-        f(&mut st)
+        let (fault, latency) = self.arrive(op, false);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if let Some(e) = fault.and_then(|(f, _)| f.error(op)) {
+            return Err(e);
+        }
+        f(&mut self.lock())
     }
+
+    /// Like `call` for a paginated listing: `f` returns every item and this
+    /// slices out the page `next_token` asks for, or an empty page that
+    /// still carries a token when the fault plan says so.
+    async fn list<T>(
+        &self,
+        op: &'static str,
+        next_token: Option<String>,
+        size: usize,
+        f: impl FnOnce(&State) -> PortResult<Vec<T>>,
+    ) -> PortResult<Page<T>> {
+        let (fault, latency) = self.arrive(op, true);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if let Some(e) = fault.and_then(|(f, _)| f.error(op)) {
+            return Err(e);
+        }
+        let items = f(&self.lock())?;
+        match fault {
+            Some((Fault::EmptyPage, n)) => {
+                let start = page_start(op, next_token.as_deref(), items.len())?;
+                Ok(Page {
+                    items: Vec::new(),
+                    next_token: Some(format!("sim-{start}-e{n}")),
+                })
+            }
+            _ => paginate(op, items, next_token, size),
+        }
+    }
+}
+
+/// Where the page a token asks for starts. Tokens are `sim-{offset}`, or
+/// `sim-{offset}-e{n}` after an injected empty page (unique, as a token
+/// repeated twice means a runaway listing).
+fn page_start(op: &'static str, token: Option<&str>, len: usize) -> PortResult<usize> {
+    let Some(t) = token else { return Ok(0) };
+    t.strip_prefix("sim-")
+        .map(|rest| rest.split_once('-').map_or(rest, |(offset, _)| offset))
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n <= len)
+        .ok_or_else(|| {
+            PortError::new(
+                op,
+                ErrorKind::Validation,
+                format!("invalid NextToken `{t}`"),
+            )
+        })
 }
 
 /// Slices `items` into AWS-style pages; the token is an opaque offset.
@@ -144,20 +266,7 @@ fn paginate<T>(
     token: Option<String>,
     size: usize,
 ) -> PortResult<Page<T>> {
-    let start = match token {
-        None => 0,
-        Some(t) => t
-            .strip_prefix("sim-")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| *n <= items.len())
-            .ok_or_else(|| {
-                PortError::new(
-                    op,
-                    ErrorKind::Validation,
-                    format!("invalid NextToken `{t}`"),
-                )
-            })?,
-    };
+    let start = page_start(op, token.as_deref(), items.len())?;
     let end = (start + size).min(items.len());
     let next_token = (end < items.len()).then(|| format!("sim-{end}"));
     let items = items.into_iter().skip(start).take(end - start).collect();
@@ -309,14 +418,15 @@ impl State {
 impl SsoAdmin for Simulator {
     async fn list_instances(&self, next_token: Option<String>) -> PortResult<Page<InstanceInfo>> {
         const OP: &str = "sso:ListInstances";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             let info = InstanceInfo {
                 instance_arn: st.snapshot.instance_arn.clone(),
                 identity_store_id: st.snapshot.identity_store_id.clone(),
                 name: None,
             };
-            paginate(OP, vec![info], next_token, page_size::SSO_ADMIN)
+            Ok(vec![info])
         })
+        .await
     }
 
     async fn list_permission_sets(
@@ -325,7 +435,7 @@ impl SsoAdmin for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<PermissionSetArn>> {
         const OP: &str = "sso:ListPermissionSets";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             let arns = st
                 .snapshot
@@ -333,8 +443,9 @@ impl SsoAdmin for Simulator {
                 .iter()
                 .map(|p| p.arn.clone())
                 .collect();
-            paginate(OP, arns, next_token, page_size::SSO_ADMIN)
+            Ok(arns)
         })
+        .await
     }
 
     async fn describe_permission_set(
@@ -351,6 +462,7 @@ impl SsoAdmin for Simulator {
                 name: p.name.clone(),
             })
         })
+        .await
     }
 
     async fn list_accounts_for_provisioned_permission_set(
@@ -361,7 +473,7 @@ impl SsoAdmin for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<AccountId>> {
         const OP: &str = "sso:ListAccountsForProvisionedPermissionSet";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             let stale = st
                 .permission_set(OP, permission_set)?
@@ -380,8 +492,9 @@ impl SsoAdmin for Simulator {
                     Some(ProvisioningFilter::LatestProvisioned) => !stale.contains(a),
                 })
                 .collect();
-            paginate(OP, accounts, next_token, page_size::SSO_ADMIN)
+            Ok(accounts)
         })
+        .await
     }
 
     async fn list_permission_sets_provisioned_to_account(
@@ -392,7 +505,7 @@ impl SsoAdmin for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<PermissionSetArn>> {
         const OP: &str = "sso:ListPermissionSetsProvisionedToAccount";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             let sets = st
                 .provisioned
@@ -410,8 +523,9 @@ impl SsoAdmin for Simulator {
                 })
                 .map(|(arn, _)| arn.clone())
                 .collect();
-            paginate(OP, sets, next_token, page_size::SSO_ADMIN)
+            Ok(sets)
         })
+        .await
     }
 
     async fn list_account_assignments(
@@ -422,7 +536,7 @@ impl SsoAdmin for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<PrincipalRef>> {
         const OP: &str = "sso:ListAccountAssignments";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             st.permission_set(OP, permission_set)?;
             let mut refs: Vec<PrincipalRef> = st
@@ -436,8 +550,9 @@ impl SsoAdmin for Simulator {
                 })
                 .collect();
             refs.sort();
-            paginate(OP, refs, next_token, page_size::SSO_ADMIN)
+            Ok(refs)
         })
+        .await
     }
 
     async fn list_account_assignments_for_principal(
@@ -447,7 +562,7 @@ impl SsoAdmin for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<AccountPermissionSet>> {
         const OP: &str = "sso:ListAccountAssignmentsForPrincipal";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             let mut pairs: Vec<AccountPermissionSet> = st
                 .snapshot
@@ -463,8 +578,9 @@ impl SsoAdmin for Simulator {
                 })
                 .collect();
             pairs.sort();
-            paginate(OP, pairs, next_token, page_size::SSO_ADMIN)
+            Ok(pairs)
         })
+        .await
     }
 
     async fn create_account_assignment(
@@ -474,6 +590,7 @@ impl SsoAdmin for Simulator {
     ) -> PortResult<AssignmentOperation> {
         const OP: &str = "sso:CreateAccountAssignment";
         self.call(OP, |st| st.write(OP, OpKind::Create, instance, assignment))
+            .await
     }
 
     async fn delete_account_assignment(
@@ -483,6 +600,7 @@ impl SsoAdmin for Simulator {
     ) -> PortResult<AssignmentOperation> {
         const OP: &str = "sso:DeleteAccountAssignment";
         self.call(OP, |st| st.write(OP, OpKind::Delete, instance, assignment))
+            .await
     }
 
     async fn describe_account_assignment_creation_status(
@@ -495,6 +613,7 @@ impl SsoAdmin for Simulator {
             st.check_instance(OP, instance)?;
             st.describe_op(OP, OpKind::Create, request_id)
         })
+        .await
     }
 
     async fn describe_account_assignment_deletion_status(
@@ -507,6 +626,7 @@ impl SsoAdmin for Simulator {
             st.check_instance(OP, instance)?;
             st.describe_op(OP, OpKind::Delete, request_id)
         })
+        .await
     }
 
     async fn list_account_assignment_creation_status(
@@ -516,15 +636,11 @@ impl SsoAdmin for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<AssignmentOperation>> {
         const OP: &str = "sso:ListAccountAssignmentCreationStatus";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
-            paginate(
-                OP,
-                st.list_ops(OpKind::Create, filter),
-                next_token,
-                page_size::SSO_ADMIN,
-            )
+            Ok(st.list_ops(OpKind::Create, filter))
         })
+        .await
     }
 
     async fn list_account_assignment_deletion_status(
@@ -534,15 +650,11 @@ impl SsoAdmin for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<AssignmentOperation>> {
         const OP: &str = "sso:ListAccountAssignmentDeletionStatus";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
-            paginate(
-                OP,
-                st.list_ops(OpKind::Delete, filter),
-                next_token,
-                page_size::SSO_ADMIN,
-            )
+            Ok(st.list_ops(OpKind::Delete, filter))
         })
+        .await
     }
 
     async fn provision_permission_set(
@@ -580,6 +692,7 @@ impl SsoAdmin for Simulator {
             st.provisions.insert(request_id, status.clone());
             Ok(status)
         })
+        .await
     }
 
     async fn describe_permission_set_provisioning_status(
@@ -598,6 +711,7 @@ impl SsoAdmin for Simulator {
                 )
             })
         })
+        .await
     }
 }
 
@@ -622,6 +736,7 @@ impl IdentityStore for Simulator {
             })
             .map(|p| p.id.clone()))
         })
+        .await
     }
 
     async fn get_user_id(
@@ -637,6 +752,7 @@ impl IdentityStore for Simulator {
                     .map(|p| p.id.clone()),
             )
         })
+        .await
     }
 
     async fn describe_group(
@@ -652,6 +768,7 @@ impl IdentityStore for Simulator {
                     .map(|p| p.name.clone()),
             )
         })
+        .await
     }
 
     async fn describe_user(
@@ -667,6 +784,7 @@ impl IdentityStore for Simulator {
                     .map(|p| p.name.clone()),
             )
         })
+        .await
     }
 
     async fn list_groups(
@@ -675,15 +793,16 @@ impl IdentityStore for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<(PrincipalId, String)>> {
         const OP: &str = "identitystore:ListGroups";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::IDENTITY_STORE, |st| {
             st.check_store(OP, store)?;
             let all = st
                 .principals(PrincipalType::Group)
                 .iter()
                 .map(|p| (p.id.clone(), p.name.clone()))
                 .collect();
-            paginate(OP, all, next_token, page_size::IDENTITY_STORE)
+            Ok(all)
         })
+        .await
     }
 
     async fn list_users(
@@ -692,15 +811,16 @@ impl IdentityStore for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<(PrincipalId, String)>> {
         const OP: &str = "identitystore:ListUsers";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::IDENTITY_STORE, |st| {
             st.check_store(OP, store)?;
             let all = st
                 .principals(PrincipalType::User)
                 .iter()
                 .map(|p| (p.id.clone(), p.name.clone()))
                 .collect();
-            paginate(OP, all, next_token, page_size::IDENTITY_STORE)
+            Ok(all)
         })
+        .await
     }
 }
 
@@ -709,18 +829,15 @@ impl Organizations for Simulator {
         self.call("organizations:DescribeOrganization", |st| {
             Ok(st.snapshot.organization.management_account_id.clone())
         })
+        .await
     }
 
     async fn list_roots(&self, next_token: Option<String>) -> PortResult<Page<RootId>> {
         const OP: &str = "organizations:ListRoots";
-        self.call(OP, |st| {
-            paginate(
-                OP,
-                vec![st.snapshot.organization.root_id.clone()],
-                next_token,
-                page_size::ORGANIZATIONS,
-            )
+        self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
+            Ok(vec![st.snapshot.organization.root_id.clone()])
         })
+        .await
     }
 
     async fn list_organizational_units_for_parent(
@@ -729,7 +846,7 @@ impl Organizations for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<OuInfo>> {
         const OP: &str = "organizations:ListOrganizationalUnitsForParent";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
             let ous = st
                 .snapshot
                 .organization
@@ -741,8 +858,9 @@ impl Organizations for Simulator {
                     name: o.name.clone(),
                 })
                 .collect();
-            paginate(OP, ous, next_token, page_size::ORGANIZATIONS)
+            Ok(ous)
         })
+        .await
     }
 
     async fn list_accounts_for_parent(
@@ -751,7 +869,7 @@ impl Organizations for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<AccountInfo>> {
         const OP: &str = "organizations:ListAccountsForParent";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
             let accounts = st
                 .snapshot
                 .organization
@@ -764,8 +882,9 @@ impl Organizations for Simulator {
                     state: a.state,
                 })
                 .collect();
-            paginate(OP, accounts, next_token, page_size::ORGANIZATIONS)
+            Ok(accounts)
         })
+        .await
     }
 
     async fn list_tags_for_resource(
@@ -774,7 +893,7 @@ impl Organizations for Simulator {
         next_token: Option<String>,
     ) -> PortResult<Page<(String, String)>> {
         const OP: &str = "organizations:ListTagsForResource";
-        self.call(OP, |st| {
+        self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
             let acc = st
                 .snapshot
                 .organization
@@ -793,7 +912,8 @@ impl Organizations for Simulator {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
-            paginate(OP, tags, next_token, page_size::ORGANIZATIONS)
+            Ok(tags)
         })
+        .await
     }
 }
