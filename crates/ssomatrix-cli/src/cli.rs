@@ -41,6 +41,11 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Show what apply would create and delete.
     Plan(PlanArgs),
+    /// Create and delete assignments as planned, then reprovision the
+    /// permission sets left OUT_OF_SYNC.
+    Apply(ApplyArgs),
+    /// Only reprovision the file's permission sets that are OUT_OF_SYNC.
+    Reprovision(ReprovisionArgs),
     /// Write the live instance as a snapshot file, for offline plans.
     Export(ExportArgs),
     /// Print the JSON Schema of the assignments file (or of snapshots).
@@ -155,4 +160,50 @@ pub struct SchemaArgs {
     /// The schema of snapshot files instead of assignments files.
     #[arg(long)]
     pub snapshot: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The assignments file.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// With --snapshot, the snapshot file is updated in place (atomically).
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Apply exactly this saved plan (`plan --out`); refused when the live
+    /// state changed since it was made.
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan: Option<PathBuf>,
+
+    /// Apply without asking (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Allow up to N deletes, overriding `safety.max_deletes` for this run.
+    #[arg(long, value_name = "N")]
+    pub allow_deletes: Option<u32>,
+
+    /// Operations outstanding at once (the service allows 15 per instance).
+    #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..=15))]
+    pub max_in_flight: u16,
+
+    /// Skip reprovisioning OUT_OF_SYNC permission sets after the assignments.
+    #[arg(long)]
+    pub no_reprovision: bool,
+
+    /// Write a JSON report of every operation (result, duration, failure reason).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReprovisionArgs {
+    /// The assignments file (its scope says which permission sets).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }

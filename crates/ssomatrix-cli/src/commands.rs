@@ -28,6 +28,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate(args) => validate(args).await,
         Command::Plan(args) => plan_cmd(args, cli.no_color).await,
+        Command::Apply(args) => crate::apply::apply(args, cli.no_color).await,
+        Command::Reprovision(args) => crate::apply::reprovision_only(args).await,
         Command::Export(args) => export(args).await,
         Command::Schema(args) => schema(&args),
     }
@@ -48,7 +50,7 @@ fn today() -> anyhow::Result<Date> {
     ))
 }
 
-fn load_config(path: &Path) -> anyhow::Result<Config> {
+pub(crate) fn load_config(path: &Path) -> anyhow::Result<Config> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Config::parse(&path.display().to_string(), &text)
@@ -70,7 +72,7 @@ fn problems(file: &str, diagnostics: &[ssomatrix_core::yaml::Diagnostic]) -> any
 
 /// Reads the live state the file needs, with progress on a terminal and call
 /// counts at `-v`.
-async fn read_live(
+pub(crate) async fn read_live(
     source: &Source,
     args: &SourceArgs,
     config: &Config,
@@ -92,7 +94,7 @@ async fn read_live(
     })
 }
 
-fn report_calls<S, I, O>(client: &Client<S, I, O>) {
+pub(crate) fn report_calls<S, I, O>(client: &Client<S, I, O>) {
     let stats = client.stats.snapshot();
     let total: u64 = stats.calls.values().sum();
     tracing::info!("{total} API calls");
@@ -104,7 +106,7 @@ fn report_calls<S, I, O>(client: &Client<S, I, O>) {
     }
 }
 
-fn make_plan(config: &Config, live: &LiveState) -> anyhow::Result<Plan> {
+pub(crate) fn make_plan(config: &Config, live: &LiveState) -> anyhow::Result<Plan> {
     plan::plan(config, live, today()?).map_err(|e| problems(&config.file, &e.0))
 }
 

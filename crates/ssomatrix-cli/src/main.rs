@@ -2,6 +2,7 @@
 //! snapshot-backed simulator) to the engine, renders results and maps them to
 //! exit codes.
 
+mod apply;
 mod cli;
 mod commands;
 mod output;

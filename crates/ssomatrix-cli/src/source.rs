@@ -1,7 +1,7 @@
 //! Where the live state comes from: a snapshot file (through the simulator)
 //! or AWS (through the SDK adapter). Both give the engine the same ports.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use ssomatrix_aws::{AwsOptions, AwsPorts};
@@ -11,14 +11,15 @@ use ssomatrix_sim::Simulator;
 use crate::cli::{Inventory, SourceArgs};
 
 pub enum Source {
-    Snapshot(Simulator),
+    /// The simulator and the file it was loaded from (apply writes it back).
+    Snapshot(Simulator, PathBuf),
     Aws(AwsPorts),
 }
 
 impl Source {
     pub async fn open(args: &SourceArgs) -> anyhow::Result<Source> {
         match &args.snapshot {
-            Some(path) => Ok(Source::Snapshot(load_snapshot(path)?)),
+            Some(path) => Ok(Source::Snapshot(load_snapshot(path)?, path.clone())),
             None => {
                 let opts = AwsOptions {
                     profile: args.profile.clone(),
@@ -32,13 +33,24 @@ impl Source {
     /// The rate budget: AWS's, lowered by `--max-tps`; none for a snapshot.
     pub fn budget(&self, args: &SourceArgs) -> Budget {
         let budget = match self {
-            Source::Snapshot(_) => Budget::unlimited(),
+            Source::Snapshot(..) => Budget::unlimited(),
             Source::Aws(_) => Budget::default(),
         };
         match args.max_tps {
             Some(tps) => budget.capped(tps),
             None => budget,
         }
+    }
+}
+
+impl Source {
+    /// After an offline apply, writes the simulator's state back to the
+    /// snapshot file (temporary file and rename: never half a file).
+    pub fn save(&self) -> anyhow::Result<()> {
+        if let Source::Snapshot(sim, path) = self {
+            crate::output::write_atomic(path, &sim.snapshot().to_yaml())?;
+        }
+        Ok(())
     }
 }
 
@@ -61,7 +73,7 @@ pub fn strategy(inventory: Inventory) -> ssomatrix_engine::InventoryStrategy {
 macro_rules! with_client {
     ($source:expr, $budget:expr, |$client:ident| $body:expr) => {
         match $source {
-            $crate::source::Source::Snapshot(sim) => {
+            $crate::source::Source::Snapshot(sim, _) => {
                 let ports = ssomatrix_engine::Ports {
                     sso: sim.clone(),
                     ids: sim.clone(),

@@ -1,14 +1,16 @@
 //! ssomatrix-engine: everything that talks to the ports, written once and
 //! generic over them: the rate-limited, retrying client, the inventory
-//! reader, and (later) the executor and reprovisioning.
+//! reader, the executor and reprovisioning.
 //!
 //! Architecture invariant: no AWS SDK type appears here; the engine sees AWS
 //! only through the core ports, so every behaviour is testable on the
 //! simulator in paused tokio time.
 
 pub mod client;
+pub mod executor;
 pub mod inventory;
 pub mod limiter;
+pub mod reprovision;
 
 pub use client::{Budget, Client, Ports, Service, Stats};
 pub use inventory::{InventoryStrategy, ReadOptions};
