@@ -314,56 +314,58 @@ async fn resolve_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     Ok(principals)
 }
 
-/// Reads the live assignments of `permission_sets`.
+/// The (account, permission set) pairs where each of `permission_sets` is
+/// provisioned: the only pairs that can hold assignments.
+async fn provisioned_pairs<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    permission_sets: &BTreeSet<PermissionSetArn>,
+    progress: &Progress,
+) -> Result<Vec<(AccountId, PermissionSetArn)>, EngineError> {
+    let sso = &client.ports.sso;
+    progress.start("provisioned accounts", permission_sets.len());
+    let per_set: Vec<Vec<(AccountId, PermissionSetArn)>> =
+        futures::stream::iter(permission_sets.iter())
+            .map(|ps| async move {
+                let accounts = client
+                    .all_pages(
+                        Service::SsoAdmin,
+                        "sso:ListAccountsForProvisionedPermissionSet",
+                        |t| sso.list_accounts_for_provisioned_permission_set(instance, ps, None, t),
+                    )
+                    .await?;
+                progress.tick();
+                Ok::<_, PortError>(accounts.into_iter().map(|a| (a, ps.clone())).collect())
+            })
+            .buffer_unordered(client.budget.concurrency)
+            .try_collect()
+            .await?;
+    Ok(per_set.into_iter().flatten().collect())
+}
+
+/// Every account × permission set (accounts that are not ACTIVE included:
+/// they keep their assignments), for the exhaustive strategy.
+fn all_pairs(
+    org: &OrgTree,
+    permission_sets: &BTreeSet<PermissionSetArn>,
+) -> Vec<(AccountId, PermissionSetArn)> {
+    org.accounts()
+        .flat_map(|a| {
+            permission_sets
+                .iter()
+                .map(move |ps| (a.id.clone(), ps.clone()))
+        })
+        .collect()
+}
+
+/// Reads the live assignments of the given pairs.
 async fn read_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
-    org: &OrgTree,
-    permission_sets: &BTreeSet<PermissionSetArn>,
-    strategy: InventoryStrategy,
+    pairs: Vec<(AccountId, PermissionSetArn)>,
     progress: &Progress,
 ) -> Result<BTreeSet<Assignment>, EngineError> {
     let sso = &client.ports.sso;
-    let pairs: Vec<(AccountId, PermissionSetArn)> = match strategy {
-        InventoryStrategy::Exhaustive => org
-            .accounts()
-            .flat_map(|a| {
-                permission_sets
-                    .iter()
-                    .map(move |ps| (a.id.clone(), ps.clone()))
-            })
-            .collect(),
-        InventoryStrategy::Provisioned => {
-            progress.start("provisioned accounts", permission_sets.len());
-            let per_set: Vec<Vec<(AccountId, PermissionSetArn)>> =
-                futures::stream::iter(permission_sets.iter())
-                    .map(|ps| async move {
-                        let accounts = client
-                            .all_pages(
-                                Service::SsoAdmin,
-                                "sso:ListAccountsForProvisionedPermissionSet",
-                                |t| {
-                                    sso.list_accounts_for_provisioned_permission_set(
-                                        instance, ps, None, t,
-                                    )
-                                },
-                            )
-                            .await?;
-                        progress.tick();
-                        Ok::<_, PortError>(
-                            accounts
-                                .into_iter()
-                                .filter(|a| org.account(a).is_some())
-                                .map(|a| (a, ps.clone()))
-                                .collect(),
-                        )
-                    })
-                    .buffer_unordered(client.budget.concurrency)
-                    .try_collect()
-                    .await?;
-            per_set.into_iter().flatten().collect()
-        }
-    };
     progress.start("assignments", pairs.len());
     let lists: Vec<Vec<Assignment>> = futures::stream::iter(pairs)
         .map(|(account, ps)| async move {
@@ -389,6 +391,73 @@ async fn read_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         .try_collect()
         .await?;
     Ok(lists.into_iter().flatten().collect())
+}
+
+/// Reads the permission sets, then, without waiting for the organization
+/// (Organizations' low rate makes it the slowest read), where they are out of
+/// sync and, for the provisioned strategy, their live assignments.
+async fn read_sets_and_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    which: impl FnOnce(&BTreeMap<PermissionSetArn, String>) -> BTreeSet<PermissionSetArn>,
+    options: &ReadOptions,
+    progress: &Progress,
+) -> Result<SetsAndAssignments, EngineError> {
+    let permission_sets = read_permission_sets(client, instance).await?;
+    let read = which(&permission_sets);
+    let (assignments, not_provisioned) = futures::try_join!(
+        async {
+            match options.strategy {
+                InventoryStrategy::Provisioned => {
+                    let pairs = provisioned_pairs(client, instance, &read, progress).await?;
+                    read_assignments(client, instance, pairs, progress)
+                        .await
+                        .map(Some)
+                }
+                InventoryStrategy::Exhaustive => Ok(None),
+            }
+        },
+        async {
+            if options.provisioning_status {
+                read_not_provisioned(client, instance, &read).await
+            } else {
+                Ok(BTreeMap::new())
+            }
+        },
+    )?;
+    Ok(SetsAndAssignments {
+        permission_sets,
+        read,
+        assignments,
+        not_provisioned,
+    })
+}
+
+struct SetsAndAssignments {
+    permission_sets: BTreeMap<PermissionSetArn, String>,
+    read: BTreeSet<PermissionSetArn>,
+    /// `None` for the exhaustive strategy, which needs the organization first.
+    assignments: Option<BTreeSet<Assignment>>,
+    not_provisioned: BTreeMap<PermissionSetArn, BTreeSet<AccountId>>,
+}
+
+/// The live assignments of accounts in the organization: those already read,
+/// or, exhaustively, every account × permission set.
+async fn assignments_in_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    org: &OrgTree,
+    read: &BTreeSet<PermissionSetArn>,
+    already: Option<BTreeSet<Assignment>>,
+    progress: &Progress,
+) -> Result<BTreeSet<Assignment>, EngineError> {
+    match already {
+        Some(found) => Ok(found
+            .into_iter()
+            .filter(|a| org.account(&a.account_id).is_some())
+            .collect()),
+        None => read_assignments(client, instance, all_pairs(org, read), progress).await,
+    }
 }
 
 /// Names the principals that live assignments reference and the file did not
@@ -484,20 +553,25 @@ pub async fn read_live_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         .clone()
         .unwrap_or(instance.identity_store_id);
     let arn = instance.instance_arn;
-    let (org, permission_sets, mut principals) = futures::try_join!(
+    let (org, sets, mut principals) = futures::try_join!(
         read_org(client, config.uses_account_tags(), progress),
-        read_permission_sets(client, &arn),
+        read_sets_and_assignments(
+            client,
+            &arn,
+            |all| permission_sets_to_read(config, all),
+            options,
+            progress
+        ),
         resolve_principals(client, &store, principal_names(config)),
     )?;
-    let read = permission_sets_to_read(config, &permission_sets);
-    let assignments =
-        read_assignments(client, &arn, &org, &read, options.strategy, progress).await?;
+    let SetsAndAssignments {
+        permission_sets,
+        read,
+        assignments,
+        not_provisioned,
+    } = sets;
+    let assignments = assignments_in_org(client, &arn, &org, &read, assignments, progress).await?;
     name_principals(client, &store, &assignments, &mut principals).await?;
-    let not_provisioned = if options.provisioning_status {
-        read_not_provisioned(client, &arn, &read).await?
-    } else {
-        BTreeMap::new()
-    };
     Ok(LiveState {
         instance_arn: arn,
         identity_store_id: store,
@@ -520,9 +594,20 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     let instance = discover_instance(client, instance).await?;
     let store = instance.identity_store_id;
     let arn = instance.instance_arn;
-    let (org, permission_sets, groups, users) = futures::try_join!(
+    // Export always records which accounts are out of sync.
+    let options = ReadOptions {
+        provisioning_status: true,
+        ..options.clone()
+    };
+    let (org, sets, groups, users) = futures::try_join!(
         read_org(client, true, progress),
-        read_permission_sets(client, &arn),
+        read_sets_and_assignments(
+            client,
+            &arn,
+            |all| all.keys().cloned().collect(),
+            &options,
+            progress
+        ),
         async {
             list_all_principals(client, &store, PrincipalType::Group)
                 .await
@@ -534,10 +619,13 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                 .map_err(EngineError::from)
         },
     )?;
-    let all: BTreeSet<_> = permission_sets.keys().cloned().collect();
-    let assignments =
-        read_assignments(client, &arn, &org, &all, options.strategy, progress).await?;
-    let not_provisioned = read_not_provisioned(client, &arn, &all).await?;
+    let SetsAndAssignments {
+        permission_sets,
+        read,
+        assignments,
+        not_provisioned,
+    } = sets;
+    let assignments = assignments_in_org(client, &arn, &org, &read, assignments, progress).await?;
     let principal = |(id, name)| SnapshotPrincipal { id, name };
     let mut snapshot = Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
