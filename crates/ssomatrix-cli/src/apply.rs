@@ -10,6 +10,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
+use std::collections::BTreeMap;
+
+use ssomatrix_core::config::Config;
+use ssomatrix_core::ids::PermissionSetArn;
+use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{Action, Plan, owned_permission_sets};
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
@@ -182,15 +187,7 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
         max_in_flight: usize::from(args.max_in_flight),
         ..ApplyOptions::default()
     };
-    let owned: std::collections::BTreeMap<_, _> =
-        owned_permission_sets(&config, &live.permission_sets)
-            .into_iter()
-            .filter_map(|arn| {
-                live.permission_sets
-                    .get(&arn)
-                    .map(|n| (arn.clone(), n.clone()))
-            })
-            .collect();
+    let owned = owned_names(&config, &live);
     let instance = plan.instance_arn.clone();
     let budget = source.budget(&args.source);
     let (report, provisioned) = with_client!(&source, budget, |client| {
@@ -226,6 +223,17 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The owned permission sets, ARN → name: what apply may reprovision.
+fn owned_names(config: &Config, live: &LiveState) -> BTreeMap<PermissionSetArn, String> {
+    owned_permission_sets(config, &live.permission_sets)
+        .into_iter()
+        .map(|arn| {
+            let name = live.permission_set_name(&arn).to_owned();
+            (arn, name)
+        })
+        .collect()
 }
 
 /// `show_progress` loops until the executor's arm of the select wins.
@@ -298,15 +306,7 @@ pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode>
     let config = load_config(&args.config)?;
     let source = Source::open(&args.source).await?;
     let live = read_live(&source, &args.source, &config).await?;
-    let owned: std::collections::BTreeMap<_, _> =
-        owned_permission_sets(&config, &live.permission_sets)
-            .into_iter()
-            .filter_map(|arn| {
-                live.permission_sets
-                    .get(&arn)
-                    .map(|n| (arn.clone(), n.clone()))
-            })
-            .collect();
+    let owned = owned_names(&config, &live);
     let budget = source.budget(&args.source);
     let provisioned = with_client!(&source, budget, |client| {
         reprovision::reprovision(

@@ -82,6 +82,14 @@ pub struct LiveState {
 }
 
 impl LiveState {
+    /// The name of a permission set, or its ARN when the instance does not
+    /// have it (any more).
+    pub fn permission_set_name<'a>(&'a self, arn: &'a PermissionSetArn) -> &'a str {
+        self.permission_sets
+            .get(arn)
+            .map_or(arn.as_str(), String::as_str)
+    }
+
     pub fn permission_set_named(&self, name: &str) -> Option<&PermissionSetArn> {
         self.permission_sets
             .iter()

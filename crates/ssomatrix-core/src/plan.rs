@@ -437,7 +437,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             kind: WarningKind::DeletedPrincipalOutsideScope,
             message: format!(
                 "{n} assignment(s) of permission set {} belong to principals that no longer exist; the file does not own that permission set, so they are left alone",
-                live.permission_sets.get(ps).map(String::as_str).unwrap_or(ps.as_str())
+                live.permission_set_name(ps)
             ),
         });
     }
@@ -512,11 +512,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
         if !owned.contains(ps) || accounts.is_empty() {
             continue;
         }
-        let name = live
-            .permission_sets
-            .get(ps)
-            .map(String::as_str)
-            .unwrap_or(ps.as_str());
+        let name = live.permission_set_name(ps);
         let list = accounts
             .iter()
             .map(|a| match live.org.account(a) {
@@ -887,11 +883,7 @@ fn role_deletion_warnings(live: &LiveState, changes: &[Change], warnings: &mut V
         if deletes == 0 || creates > 0 || live_count != deletes {
             continue;
         }
-        let name = live
-            .permission_sets
-            .get(ps)
-            .map(String::as_str)
-            .unwrap_or(ps.as_str());
+        let name = live.permission_set_name(ps);
         let account_name = live
             .org
             .account(account)
