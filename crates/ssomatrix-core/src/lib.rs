@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod date;
+pub mod drift;
 pub mod ids;
 pub mod live;
 pub mod org;

@@ -67,14 +67,11 @@ impl Change {
 
     /// `group aws-finops`, or `user <deleted 1234…>`.
     pub fn principal_label(&self) -> String {
-        match &self.principal_name {
-            Some(n) => format!("{} {n}", self.principal_type.noun()),
-            None => format!(
-                "{} <deleted {}>",
-                self.principal_type.noun(),
-                self.principal_id
-            ),
-        }
+        principal_label(
+            self.principal_type,
+            &self.principal_id,
+            self.principal_name.as_deref(),
+        )
     }
 }
 
@@ -213,17 +210,17 @@ pub fn principal_names(config: &Config) -> BTreeSet<(PrincipalType, String)> {
 }
 
 /// A rule with its names resolved to ids and its targets to accounts.
-struct Resolved<'a> {
-    rule: &'a Rule,
-    principals: Vec<(PrincipalType, PrincipalId, &'a str)>,
-    permission_sets: Vec<PermissionSetArn>,
+pub(crate) struct Resolved<'a> {
+    pub rule: &'a Rule,
+    pub principals: Vec<(PrincipalType, PrincipalId, &'a str)>,
+    pub permission_sets: Vec<PermissionSetArn>,
     /// Each selected account with the index of the first target that selected it.
-    accounts: BTreeMap<AccountId, usize>,
-    target_labels: Vec<String>,
+    pub accounts: BTreeMap<AccountId, usize>,
+    pub target_labels: Vec<String>,
 }
 
 /// Where a desired assignment comes from: (index into resolved rules, target index).
-type Provenance = (usize, usize);
+pub(crate) type Provenance = (usize, usize);
 
 /// Computes the plan that makes `live` match `config`, as of `today`.
 pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, PlanError> {
@@ -254,72 +251,11 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
     }
     duplicate_rule_warnings(&resolved, &mut warnings);
 
-    // Expand.
-    let mut desired: BTreeMap<Assignment, Provenance> = BTreeMap::new();
-    let mut expired: BTreeMap<Assignment, usize> = BTreeMap::new();
-    let mut inactive_targets: BTreeMap<AccountId, BTreeSet<usize>> = BTreeMap::new();
-    for (ri, r) in resolved.iter().enumerate() {
-        let is_expired = r.rule.expiry.as_ref().is_some_and(|e| today > e.expires);
-        if let Some(e) = &r.rule.expiry {
-            let days = today.days_until(e.expires);
-            if (0..=EXPIRY_WARNING_DAYS).contains(&days) {
-                let who = r
-                    .principals
-                    .iter()
-                    .map(|(k, _, n)| format!("{} `{n}`", k.noun()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let owner = e
-                    .owner
-                    .as_deref()
-                    .map(|o| format!(", owner {o}"))
-                    .unwrap_or_default();
-                let when = match days {
-                    0 => "today".to_owned(),
-                    1 => "tomorrow".to_owned(),
-                    d => format!("in {d} days"),
-                };
-                warnings.push(Warning {
-                    kind: WarningKind::ExpiresSoon,
-                    message: format!(
-                        "{} for {who} expires {when} ({}{owner}); its assignments are deleted from the day after",
-                        r.rule.label(),
-                        e.expires
-                    ),
-                });
-            }
-        }
-        for (account, &ti) in &r.accounts {
-            let active = live
-                .org
-                .account(account)
-                .is_some_and(|a| a.state == AccountState::Active);
-            if !active {
-                if !is_expired {
-                    inactive_targets
-                        .entry(account.clone())
-                        .or_default()
-                        .insert(r.rule.number);
-                }
-                continue;
-            }
-            for (kind, id, _) in &r.principals {
-                for ps in &r.permission_sets {
-                    let a = Assignment {
-                        account_id: account.clone(),
-                        permission_set_arn: ps.clone(),
-                        principal_type: *kind,
-                        principal_id: id.clone(),
-                    };
-                    if is_expired {
-                        expired.entry(a).or_insert(ri);
-                    } else {
-                        desired.entry(a).or_insert((ri, ti));
-                    }
-                }
-            }
-        }
-    }
+    let Expansion {
+        desired,
+        expired,
+        inactive_targets,
+    } = expand(&resolved, live, today, &mut warnings);
     for (account, rules) in &inactive_targets {
         let state = live
             .org
@@ -403,20 +339,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             .map(str::to_owned);
         let (reason, rule) = if let Some(&ri) = expired.get(a) {
             let r = resolved[ri].rule;
-            let (date, owner) = match &r.expiry {
-                Some(e) => (
-                    e.expires.to_string(),
-                    e.owner
-                        .as_deref()
-                        .map(|o| format!(", owner {o}"))
-                        .unwrap_or_default(),
-                ),
-                None => (String::new(), String::new()),
-            };
-            (
-                format!("expired {date}: {}{owner}", r.label()),
-                Some(r.number),
-            )
+            (expired_reason(r), Some(r.number))
         } else if deleted {
             ("principal no longer exists".to_owned(), None)
         } else {
@@ -541,6 +464,118 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
     })
 }
 
+/// The desired assignments of the resolved rules, each with the rule and
+/// target that want it; the assignments of expired rules; and the accounts
+/// that are not ACTIVE with the rules that target them. Warns about
+/// exceptions expiring within [`EXPIRY_WARNING_DAYS`].
+pub(crate) struct Expansion {
+    pub desired: BTreeMap<Assignment, Provenance>,
+    pub expired: BTreeMap<Assignment, usize>,
+    pub inactive_targets: BTreeMap<AccountId, BTreeSet<usize>>,
+}
+
+pub(crate) fn expand(
+    resolved: &[Resolved<'_>],
+    live: &LiveState,
+    today: Date,
+    warnings: &mut Vec<Warning>,
+) -> Expansion {
+    let mut desired: BTreeMap<Assignment, Provenance> = BTreeMap::new();
+    let mut expired: BTreeMap<Assignment, usize> = BTreeMap::new();
+    let mut inactive_targets: BTreeMap<AccountId, BTreeSet<usize>> = BTreeMap::new();
+    for (ri, r) in resolved.iter().enumerate() {
+        let is_expired = r.rule.expiry.as_ref().is_some_and(|e| today > e.expires);
+        if let Some(e) = &r.rule.expiry {
+            let days = today.days_until(e.expires);
+            if (0..=EXPIRY_WARNING_DAYS).contains(&days) {
+                let who = r
+                    .principals
+                    .iter()
+                    .map(|(k, _, n)| format!("{} `{n}`", k.noun()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let owner = e
+                    .owner
+                    .as_deref()
+                    .map(|o| format!(", owner {o}"))
+                    .unwrap_or_default();
+                let when = match days {
+                    0 => "today".to_owned(),
+                    1 => "tomorrow".to_owned(),
+                    d => format!("in {d} days"),
+                };
+                warnings.push(Warning {
+                    kind: WarningKind::ExpiresSoon,
+                    message: format!(
+                        "{} for {who} expires {when} ({}{owner}); its assignments are deleted from the day after",
+                        r.rule.label(),
+                        e.expires
+                    ),
+                });
+            }
+        }
+        for (account, &ti) in &r.accounts {
+            let active = live
+                .org
+                .account(account)
+                .is_some_and(|a| a.state == AccountState::Active);
+            if !active {
+                if !is_expired {
+                    inactive_targets
+                        .entry(account.clone())
+                        .or_default()
+                        .insert(r.rule.number);
+                }
+                continue;
+            }
+            for (kind, id, _) in &r.principals {
+                for ps in &r.permission_sets {
+                    let a = Assignment {
+                        account_id: account.clone(),
+                        permission_set_arn: ps.clone(),
+                        principal_type: *kind,
+                        principal_id: id.clone(),
+                    };
+                    if is_expired {
+                        expired.entry(a).or_insert(ri);
+                    } else {
+                        desired.entry(a).or_insert((ri, ti));
+                    }
+                }
+            }
+        }
+    }
+    Expansion {
+        desired,
+        expired,
+        inactive_targets,
+    }
+}
+
+/// Why an assignment of an expired exception goes:
+/// `expired 2026-06-01: rule #2 (line 5), owner payments@…`.
+pub(crate) fn expired_reason(rule: &Rule) -> String {
+    let (date, owner) = match &rule.expiry {
+        Some(e) => (
+            e.expires.to_string(),
+            e.owner
+                .as_deref()
+                .map(|o| format!(", owner {o}"))
+                .unwrap_or_default(),
+        ),
+        None => (String::new(), String::new()),
+    };
+    format!("expired {date}: {}{owner}", rule.label())
+}
+
+/// `group aws-finops`, or `user <deleted 1234…>` when the principal is gone.
+pub fn principal_label(kind: PrincipalType, id: &PrincipalId, name: Option<&str>) -> String {
+    match name {
+        Some(n) => format!("{} {n}", kind.noun()),
+        None => format!("{} <deleted {id}>", kind.noun()),
+    }
+}
+
 fn change(
     live: &LiveState,
     action: Action,
@@ -569,7 +604,7 @@ fn change(
     }
 }
 
-fn resolve_rule<'a>(
+pub(crate) fn resolve_rule<'a>(
     config: &Config,
     live: &LiveState,
     rule: &'a Rule,
@@ -708,7 +743,7 @@ fn unknown_permission_set(file: &str, live: &LiveState, ps: &Located<String>) ->
     )
 }
 
-fn check_scope_names(config: &Config, live: &LiveState, errors: &mut Vec<Diagnostic>) {
+pub(crate) fn check_scope_names(config: &Config, live: &LiveState, errors: &mut Vec<Diagnostic>) {
     if let ScopeSets::Named(names) = &config.scope.permission_sets {
         for n in names {
             if live.permission_set_named(&n.value).is_none() {

@@ -155,7 +155,7 @@ fn matrix(plan: &Plan, live: &LiveState) -> (String, String) {
 
 /// Appends `lines` to `out` while the total stays within `budget` bytes;
 /// returns how many lines did not fit.
-fn push_within(out: &mut String, lines: &[String], budget: usize) -> usize {
+pub(crate) fn push_within(out: &mut String, lines: &[String], budget: usize) -> usize {
     for (i, l) in lines.iter().enumerate() {
         if out.len() + l.len() + 1 > budget {
             return lines.len() - i;
@@ -266,7 +266,7 @@ pub fn markdown(plan: &Plan, live: &LiveState) -> String {
 }
 
 /// Escapes what would break a Markdown table cell or start HTML.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -1,0 +1,783 @@
+//! Drift reports: how the live instance differs from the file, for people who
+//! did not just edit it. A scheduled job runs `ssomatrix drift` and files the
+//! Markdown as one GitHub issue.
+//!
+//! Unlike a plan, a drift report never fails on a reference the file can no
+//! longer resolve (an OU renamed, a group deleted): that is drift too, so it
+//! is reported next to the rest, and the rules concerned are expanded as far
+//! as they resolve. The report reuses the planner's resolution and expansion,
+//! so "declared" means exactly what it means to `plan`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::date::Date;
+use crate::ids::{
+    AccountId, AccountState, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType,
+};
+use crate::live::{Assignment, LiveState};
+use crate::plan::{self, Expansion, Resolved};
+use crate::render::{GITHUB_COMMENT_LIMIT, TextStyle, escape, push_within};
+
+/// The drift report format version written into JSON reports.
+pub const DRIFT_FORMAT_VERSION: u32 = 1;
+/// The hidden marker that lets a workflow find and update its drift issue.
+pub const DRIFT_MARKER: &str = "<!-- ssomatrix-drift -->";
+
+/// One live (or missing) assignment the report names, self-describing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub account_id: AccountId,
+    pub account_name: String,
+    /// Where the account sits: `Workloads/NonProd`, or `Root`.
+    pub account_ou_path: String,
+    pub account_state: AccountState,
+    pub permission_set_arn: PermissionSetArn,
+    pub permission_set_name: String,
+    pub principal_type: PrincipalType,
+    pub principal_id: PrincipalId,
+    /// `None` when the principal no longer exists.
+    pub principal_name: Option<String>,
+    /// Why it is listed: the rule that wants it, "not declared", …
+    pub detail: String,
+    /// The 1-based number of the rule concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<usize>,
+}
+
+impl Finding {
+    /// `group aws-finops`, or `user <deleted 1234…>`.
+    pub fn principal_label(&self) -> String {
+        plan::principal_label(
+            self.principal_type,
+            &self.principal_id,
+            self.principal_name.as_deref(),
+        )
+    }
+}
+
+/// A user exception that ends within the warning window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expiring {
+    pub rule: usize,
+    pub rule_label: String,
+    /// `user carol.diaz@…`, as the file names them.
+    pub principals: Vec<String>,
+    pub owner: Option<String>,
+    /// The last day the rule is in force.
+    pub expires: Date,
+    /// 0 when it expires today.
+    pub days_left: i64,
+    /// Live assignments the rule holds today (deleted from the day after).
+    pub live_assignments: usize,
+}
+
+/// A permission set whose latest version is not provisioned to an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutOfSync {
+    pub permission_set_arn: PermissionSetArn,
+    pub permission_set_name: String,
+    pub account_id: AccountId,
+    pub account_name: String,
+}
+
+/// A reference in the file that no longer resolves against the instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unresolved {
+    /// `None` for references outside the rules (`scope.permission_sets`).
+    pub rule: Option<usize>,
+    pub line: Option<usize>,
+    pub message: String,
+    /// Live assignments of the rule's principals and permission sets that
+    /// are neither declared nor reported as undeclared: the lost target may
+    /// have declared them.
+    pub unjudged_live_assignments: usize,
+}
+
+/// Live assignments the file does not own, counted for information.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OutsideScope {
+    /// Whether the assignments of every permission set were read; when not,
+    /// the counts cover only the permission sets the file names.
+    pub complete: bool,
+    pub assignments: usize,
+    /// Permission set name → live assignments.
+    pub by_permission_set: BTreeMap<String, usize>,
+}
+
+/// How many findings each section holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DriftSummary {
+    /// Whether anything needs action (`--detailed-exitcode` exits 2).
+    pub needs_action: bool,
+    pub undeclared: usize,
+    /// Of the undeclared, how many are held by users rather than groups.
+    pub undeclared_users: usize,
+    pub missing: usize,
+    pub expired: usize,
+    pub expiring: usize,
+    pub deleted_principals: usize,
+    pub out_of_sync: usize,
+    pub inactive_accounts: usize,
+    pub unresolved: usize,
+    pub outside_scope: usize,
+}
+
+/// How the live instance differs from the file, section by section; each
+/// section is empty when there is nothing to say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftReport {
+    pub format_version: u32,
+    pub instance_arn: InstanceArn,
+    pub today: Date,
+    pub warn_expiring_days: i64,
+    pub summary: DriftSummary,
+    /// Live assignments of owned permission sets in ACTIVE accounts that no
+    /// rule declares: click-ops.
+    pub undeclared: Vec<Finding>,
+    /// Declared assignments (ACTIVE accounts) that are not live.
+    pub missing: Vec<Finding>,
+    /// Assignments of exceptions past `expires` that are still live.
+    pub expired: Vec<Finding>,
+    /// Exceptions ending within `warn_expiring_days` (information).
+    pub expiring: Vec<Expiring>,
+    /// Live assignments of owned permission sets held by principals that no
+    /// longer exist.
+    pub deleted_principals: Vec<Finding>,
+    /// Owned permission sets OUT_OF_SYNC, per account.
+    pub out_of_sync: Vec<OutOfSync>,
+    /// Live assignments of owned permission sets in accounts that are not
+    /// ACTIVE (never written by apply).
+    pub inactive_accounts: Vec<Finding>,
+    /// References in the file that no longer resolve.
+    pub unresolved: Vec<Unresolved>,
+    /// Live assignments outside the file's scope (information).
+    pub outside_scope: OutsideScope,
+}
+
+impl DriftReport {
+    /// Whether anything needs action: every section but the expiring
+    /// exceptions and the counts outside the scope, which are information.
+    pub fn needs_action(&self) -> bool {
+        self.summary.needs_action
+    }
+}
+
+fn finding(
+    live: &LiveState,
+    a: &Assignment,
+    principal_name: Option<String>,
+    detail: String,
+    rule: Option<usize>,
+) -> Finding {
+    let account = live.org.account(&a.account_id);
+    Finding {
+        account_id: a.account_id.clone(),
+        account_name: account.map(|x| x.name.clone()).unwrap_or_default(),
+        account_ou_path: live.org.account_location(&a.account_id),
+        account_state: account.map_or(AccountState::Suspended, |x| x.state),
+        permission_set_arn: a.permission_set_arn.clone(),
+        permission_set_name: live.permission_set_name(&a.permission_set_arn).to_owned(),
+        principal_type: a.principal_type,
+        principal_id: a.principal_id.clone(),
+        principal_name,
+        detail,
+        rule,
+    }
+}
+
+fn sort_findings(v: &mut [Finding]) {
+    v.sort_by(|x, y| {
+        (
+            &x.account_id,
+            &x.permission_set_name,
+            x.principal_type,
+            &x.principal_name,
+            &x.principal_id,
+        )
+            .cmp(&(
+                &y.account_id,
+                &y.permission_set_name,
+                y.principal_type,
+                &y.principal_name,
+                &y.principal_id,
+            ))
+    });
+}
+
+/// Computes the drift report of `live` against `config`, as of `today`;
+/// exceptions ending within `warn_expiring_days` are listed.
+pub fn drift(
+    config: &Config,
+    live: &LiveState,
+    today: Date,
+    warn_expiring_days: i64,
+) -> DriftReport {
+    // Resolve rule by rule, so that each unresolved reference is tied to its
+    // rule; the planner's warnings are not part of a drift report.
+    let mut ignored_warnings = Vec::new();
+    let mut unresolved = Vec::new();
+    let mut broken_rules = BTreeSet::new();
+    let resolved: Vec<Resolved<'_>> = config
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(ri, r)| {
+            let mut errors = Vec::new();
+            let res = plan::resolve_rule(config, live, r, &mut errors, &mut ignored_warnings);
+            errors.sort();
+            errors.dedup();
+            if !errors.is_empty() {
+                broken_rules.insert(ri);
+            }
+            for e in errors {
+                unresolved.push(Unresolved {
+                    rule: Some(r.number),
+                    line: e.line,
+                    message: e.message,
+                    unjudged_live_assignments: 0,
+                });
+            }
+            res
+        })
+        .collect();
+    let mut scope_errors = Vec::new();
+    plan::check_scope_names(config, live, &mut scope_errors);
+    for e in scope_errors {
+        unresolved.push(Unresolved {
+            rule: None,
+            line: e.line,
+            message: e.message,
+            unjudged_live_assignments: 0,
+        });
+    }
+    let Expansion {
+        desired, expired, ..
+    } = plan::expand(&resolved, live, today, &mut ignored_warnings);
+    let owned = plan::owned_permission_sets(config, &live.permission_sets);
+    let name_of = |a: &Assignment| {
+        live.principals
+            .name_of(a.principal_type, &a.principal_id)
+            .map(str::to_owned)
+    };
+
+    // A rule that lost a target may have declared live assignments of its
+    // principals × permission sets: those are not called click-ops.
+    let mut unjudged_by: BTreeMap<(PrincipalType, &PrincipalId, &PermissionSetArn), usize> =
+        BTreeMap::new();
+    for &ri in &broken_rules {
+        let r = &resolved[ri];
+        for (kind, id, _) in &r.principals {
+            for ps in &r.permission_sets {
+                unjudged_by.entry((*kind, id, ps)).or_insert(ri);
+            }
+        }
+    }
+    let mut unjudged_count: BTreeMap<usize, usize> = BTreeMap::new();
+
+    let mut undeclared = Vec::new();
+    let mut expired_live = Vec::new();
+    let mut deleted_principals = Vec::new();
+    let mut inactive_accounts = Vec::new();
+    let mut outside = OutsideScope {
+        complete: live
+            .permission_sets
+            .keys()
+            .all(|ps| live.read_permission_sets.contains(ps)),
+        ..OutsideScope::default()
+    };
+    for a in &live.assignments {
+        if desired.contains_key(a) {
+            continue;
+        }
+        if let Some(&ri) = expired.get(a) {
+            let r = resolved[ri].rule;
+            expired_live.push(finding(
+                live,
+                a,
+                name_of(a),
+                plan::expired_reason(r),
+                Some(r.number),
+            ));
+            continue;
+        }
+        if !owned.contains(&a.permission_set_arn) {
+            outside.assignments += 1;
+            *outside
+                .by_permission_set
+                .entry(live.permission_set_name(&a.permission_set_arn).to_owned())
+                .or_default() += 1;
+            continue;
+        }
+        if live
+            .principals
+            .is_deleted(a.principal_type, &a.principal_id)
+        {
+            deleted_principals.push(finding(
+                live,
+                a,
+                None,
+                "principal no longer exists".to_owned(),
+                None,
+            ));
+            continue;
+        }
+        let state = live.org.account(&a.account_id).map(|x| x.state);
+        if state != Some(AccountState::Active) {
+            let state = state.map_or("UNKNOWN", AccountState::as_str);
+            inactive_accounts.push(finding(
+                live,
+                a,
+                name_of(a),
+                format!("account is {state}: left alone until it is ACTIVE"),
+                None,
+            ));
+            continue;
+        }
+        if let Some(&ri) =
+            unjudged_by.get(&(a.principal_type, &a.principal_id, &a.permission_set_arn))
+        {
+            *unjudged_count.entry(ri).or_default() += 1;
+            continue;
+        }
+        let detail = match a.principal_type {
+            PrincipalType::User => "not declared; held by a user, not a group".to_owned(),
+            PrincipalType::Group => "not declared".to_owned(),
+        };
+        undeclared.push(finding(live, a, name_of(a), detail, None));
+    }
+    for u in &mut unresolved {
+        if let Some(n) = u.rule {
+            u.unjudged_live_assignments = unjudged_count.get(&(n - 1)).copied().unwrap_or(0);
+        }
+    }
+
+    let mut missing = Vec::new();
+    for (a, &(ri, ti)) in &desired {
+        if live.assignments.contains(a) {
+            continue;
+        }
+        let r = &resolved[ri];
+        let name = r
+            .principals
+            .iter()
+            .find(|(k, id, _)| *k == a.principal_type && *id == a.principal_id)
+            .map(|p| p.2.to_owned());
+        let detail = format!("{}: {}", r.rule.label(), r.target_labels[ti]);
+        missing.push(finding(live, a, name, detail, Some(r.rule.number)));
+    }
+
+    let mut expiring = Vec::new();
+    for r in &resolved {
+        let Some(e) = &r.rule.expiry else { continue };
+        let days_left = today.days_until(e.expires);
+        if !(0..=warn_expiring_days).contains(&days_left) {
+            continue;
+        }
+        let live_assignments = desired
+            .iter()
+            .filter(|(a, (ri, _))| {
+                resolved[*ri].rule.number == r.rule.number && live.assignments.contains(*a)
+            })
+            .count();
+        expiring.push(Expiring {
+            rule: r.rule.number,
+            rule_label: r.rule.label(),
+            principals: r
+                .rule
+                .principals
+                .iter()
+                .map(|p| format!("{} {}", p.value.kind.noun(), p.value.name))
+                .collect(),
+            owner: e.owner.clone(),
+            expires: e.expires,
+            days_left,
+            live_assignments,
+        });
+    }
+
+    let mut out_of_sync = Vec::new();
+    for (ps, accounts) in &live.not_provisioned {
+        if !owned.contains(ps) {
+            continue;
+        }
+        for account in accounts {
+            out_of_sync.push(OutOfSync {
+                permission_set_arn: ps.clone(),
+                permission_set_name: live.permission_set_name(ps).to_owned(),
+                account_id: account.clone(),
+                account_name: live
+                    .org
+                    .account(account)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    out_of_sync.sort_by(|x, y| {
+        (&x.permission_set_name, &x.account_id).cmp(&(&y.permission_set_name, &y.account_id))
+    });
+
+    for v in [
+        &mut undeclared,
+        &mut missing,
+        &mut expired_live,
+        &mut deleted_principals,
+        &mut inactive_accounts,
+    ] {
+        sort_findings(v);
+    }
+    unresolved.sort_by(|x, y| (x.line, x.rule, &x.message).cmp(&(y.line, y.rule, &y.message)));
+    unresolved.dedup();
+
+    let mut summary = DriftSummary {
+        needs_action: false,
+        undeclared: undeclared.len(),
+        undeclared_users: undeclared
+            .iter()
+            .filter(|f| f.principal_type == PrincipalType::User)
+            .count(),
+        missing: missing.len(),
+        expired: expired_live.len(),
+        expiring: expiring.len(),
+        deleted_principals: deleted_principals.len(),
+        out_of_sync: out_of_sync.len(),
+        inactive_accounts: inactive_accounts.len(),
+        unresolved: unresolved.len(),
+        outside_scope: outside.assignments,
+    };
+    summary.needs_action = summary.undeclared
+        + summary.missing
+        + summary.expired
+        + summary.deleted_principals
+        + summary.out_of_sync
+        + summary.inactive_accounts
+        + summary.unresolved
+        > 0;
+    DriftReport {
+        format_version: DRIFT_FORMAT_VERSION,
+        instance_arn: live.instance_arn.clone(),
+        today,
+        warn_expiring_days,
+        summary,
+        undeclared,
+        missing,
+        expired: expired_live,
+        expiring,
+        deleted_principals,
+        out_of_sync,
+        inactive_accounts,
+        unresolved,
+        outside_scope: outside,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------
+
+/// One section as the text and Markdown renderers show it.
+struct Section {
+    title: &'static str,
+    /// One sentence: what the rows are and what to do about them.
+    blurb: &'static str,
+    needs_action: bool,
+    headers: &'static [&'static str],
+    rows: Vec<Vec<String>>,
+}
+
+fn finding_rows(findings: &[Finding]) -> Vec<Vec<String>> {
+    findings
+        .iter()
+        .map(|f| {
+            vec![
+                format!("{} ({})", f.account_name, f.account_id),
+                f.permission_set_name.clone(),
+                f.principal_label(),
+                f.detail.clone(),
+            ]
+        })
+        .collect()
+}
+
+const FINDING_HEADERS: &[&str] = &["account", "permission set", "principal", "detail"];
+
+fn sections(r: &DriftReport) -> Vec<Section> {
+    vec![
+        Section {
+            title: "Undeclared live assignments (click-ops)",
+            blurb: "Live assignments of permission sets the file owns that no rule declares. `apply` deletes them; declare them in the file to keep them.",
+            needs_action: true,
+            headers: FINDING_HEADERS,
+            rows: finding_rows(&r.undeclared),
+        },
+        Section {
+            title: "Declared assignments missing live",
+            blurb: "The file declares them, but they are not in the instance. `apply` creates them.",
+            needs_action: true,
+            headers: FINDING_HEADERS,
+            rows: finding_rows(&r.missing),
+        },
+        Section {
+            title: "Expired exceptions still live",
+            blurb: "User exceptions past their `expires` date whose assignments still exist. `apply` deletes them; extend `expires` to keep them.",
+            needs_action: true,
+            headers: FINDING_HEADERS,
+            rows: finding_rows(&r.expired),
+        },
+        Section {
+            title: "Exceptions expiring soon",
+            blurb: "For information: their assignments are deleted from the day after `expires`.",
+            needs_action: false,
+            headers: &["rule", "principals", "expires", "live assignments"],
+            rows: r
+                .expiring
+                .iter()
+                .map(|e| {
+                    let when = match e.days_left {
+                        0 => "today".to_owned(),
+                        1 => "tomorrow".to_owned(),
+                        d => format!("in {d} days"),
+                    };
+                    let owner = e
+                        .owner
+                        .as_deref()
+                        .map(|o| format!(", owner {o}"))
+                        .unwrap_or_default();
+                    vec![
+                        e.rule_label.clone(),
+                        e.principals.join(", "),
+                        format!("{} ({when}{owner})", e.expires),
+                        e.live_assignments.to_string(),
+                    ]
+                })
+                .collect(),
+        },
+        Section {
+            title: "Assignments of principals that no longer exist",
+            blurb: "The group or user was deleted from the identity store; the assignment is useless. `apply` deletes them.",
+            needs_action: true,
+            headers: FINDING_HEADERS,
+            rows: finding_rows(&r.deleted_principals),
+        },
+        Section {
+            title: "Permission sets OUT_OF_SYNC",
+            blurb: "The permission set was changed but its latest version is not provisioned to these accounts. `apply` or `reprovision` provisions it.",
+            needs_action: true,
+            headers: &["permission set", "account"],
+            rows: r
+                .out_of_sync
+                .iter()
+                .map(|o| {
+                    vec![
+                        o.permission_set_name.clone(),
+                        format!("{} ({})", o.account_name, o.account_id),
+                    ]
+                })
+                .collect(),
+        },
+        Section {
+            title: "Assignments in accounts that are not ACTIVE",
+            blurb: "Suspended or pending accounts keep their assignments; ssomatrix never writes there. Remove them by hand or close the accounts.",
+            needs_action: true,
+            headers: FINDING_HEADERS,
+            rows: finding_rows(&r.inactive_accounts),
+        },
+        Section {
+            title: "References in the file that no longer resolve",
+            blurb: "An OU, account, group, user or permission set the file names is gone or renamed. `plan` and `apply` refuse to run until the file is fixed.",
+            needs_action: true,
+            headers: &["where", "problem", "live assignments not judged"],
+            rows: r
+                .unresolved
+                .iter()
+                .map(|u| {
+                    let at = match (u.rule, u.line) {
+                        (Some(n), Some(l)) => format!("rule #{n}, line {l}"),
+                        (Some(n), None) => format!("rule #{n}"),
+                        (None, Some(l)) => format!("line {l}"),
+                        (None, None) => "scope".to_owned(),
+                    };
+                    vec![
+                        at,
+                        u.message.clone(),
+                        u.unjudged_live_assignments.to_string(),
+                    ]
+                })
+                .collect(),
+        },
+    ]
+}
+
+fn outside_scope_line(r: &DriftReport) -> String {
+    let o = &r.outside_scope;
+    let mut s = format!(
+        "{} live assignment(s) of permission sets outside the file's scope (not judged)",
+        o.assignments
+    );
+    if !o.by_permission_set.is_empty() {
+        let list = o
+            .by_permission_set
+            .iter()
+            .map(|(n, c)| format!("{n} {c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = write!(s, ": {list}");
+    }
+    if !o.complete {
+        s.push_str("; only the permission sets the file names were read");
+    }
+    s
+}
+
+fn headline(r: &DriftReport) -> String {
+    let n = r.summary.undeclared
+        + r.summary.missing
+        + r.summary.expired
+        + r.summary.deleted_principals
+        + r.summary.out_of_sync
+        + r.summary.inactive_accounts
+        + r.summary.unresolved;
+    if n == 0 {
+        "No drift: the live assignments match the file.".to_owned()
+    } else {
+        format!("{n} finding(s) need action.")
+    }
+}
+
+/// The report for a terminal: a headline, then each non-empty section.
+pub fn text(r: &DriftReport, style: TextStyle) -> String {
+    let paint = |code: &str, s: &str| {
+        if style.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Drift report for {} as of {}: {}",
+        r.instance_arn,
+        r.today,
+        headline(r)
+    );
+    for s in sections(r) {
+        if s.rows.is_empty() {
+            continue;
+        }
+        let mark = if s.needs_action {
+            paint("31", "!")
+        } else {
+            paint("33", "i")
+        };
+        let _ = writeln!(out, "\n{mark} {} ({})", paint("1", s.title), s.rows.len());
+        let widths: Vec<usize> = (0..s.headers.len())
+            .map(|i| s.rows.iter().map(|row| row[i].len()).max().unwrap_or(0))
+            .collect();
+        for row in &s.rows {
+            let last = row.len() - 1;
+            let mut line = String::from("   ");
+            for (i, cell) in row.iter().enumerate() {
+                if i == last {
+                    let _ = write!(line, "  {}", paint("2", cell));
+                } else {
+                    let _ = write!(line, "  {cell:<w$}", w = widths[i]);
+                }
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+    }
+    let _ = writeln!(out, "\n{}.", outside_scope_line(r));
+    out
+}
+
+/// The JSON document of `drift --format json`.
+pub fn json(r: &DriftReport) -> String {
+    // A report is plain data; serialising it cannot fail.
+    serde_json::to_string_pretty(r).unwrap_or_default() + "\n"
+}
+
+/// Markdown for a GitHub issue body: the hidden marker, a summary table,
+/// then one section per kind of finding (long ones folded in `<details>`);
+/// never over GitHub's 65,536-character limit.
+pub fn markdown(r: &DriftReport) -> String {
+    const FOLD_OVER: usize = 20;
+    const TAIL_RESERVE: usize = 600;
+    let limit = GITHUB_COMMENT_LIMIT - TAIL_RESERVE;
+    let mut out = String::new();
+    let _ = writeln!(out, "{DRIFT_MARKER}\n### ssomatrix drift report\n");
+    let _ = writeln!(
+        out,
+        "Instance `{}`, as of {}. **{}**\n",
+        r.instance_arn,
+        r.today,
+        headline(r)
+    );
+    let sections = sections(r);
+    let _ = writeln!(out, "| section | count | |\n|---|---:|---|");
+    for s in &sections {
+        let status = match (s.rows.is_empty(), s.needs_action) {
+            (true, _) => "✅",
+            (false, true) => "⚠️ needs action",
+            (false, false) => "ℹ️ information",
+        };
+        let _ = writeln!(out, "| {} | {} | {status} |", s.title, s.rows.len());
+    }
+    let _ = writeln!(
+        out,
+        "| Outside the file's scope (not judged) | {} | ℹ️ information |\n",
+        r.outside_scope.assignments
+    );
+    let mut cut = 0;
+    for s in &sections {
+        if s.rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "#### {} ({})\n\n{}\n", s.title, s.rows.len(), s.blurb);
+        let fold = s.rows.len() > FOLD_OVER;
+        if fold {
+            let _ = writeln!(out, "<details><summary>{} rows</summary>\n", s.rows.len());
+        }
+        let _ = writeln!(
+            out,
+            "| {} |\n|{}",
+            s.headers.join(" | "),
+            "---|".repeat(s.headers.len())
+        );
+        let rows: Vec<String> = s
+            .rows
+            .iter()
+            .map(|row| {
+                format!(
+                    "| {} |",
+                    row.iter()
+                        .map(|c| escape(c))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )
+            })
+            .collect();
+        cut += push_within(&mut out, &rows, limit);
+        if fold {
+            out.push_str("\n</details>\n");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}.\n", escape(&outside_scope_line(r)));
+    if cut > 0 {
+        let _ = writeln!(
+            out,
+            "> **Truncated:** {cut} row(s) did not fit in an issue; `ssomatrix drift --format json` has every finding.\n"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "<sub>`ssomatrix drift` as of {}; exceptions expiring within {} days are listed.</sub>",
+        r.today, r.warn_expiring_days
+    );
+    out
+}

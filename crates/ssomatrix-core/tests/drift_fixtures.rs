@@ -1,0 +1,131 @@
+//! Fixture-driven drift report tests. Each folder in `tests/drift_fixtures/`
+//! holds a `config.yaml`, a `snapshot.yaml` (the live state) and a `README.md`
+//! saying what it checks and whether it needs action (`Needs action: yes.`);
+//! `check()` computes the report as of 2026-06-15 and compares its text,
+//! Markdown and JSON renderings with the snapshots beside it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ssomatrix_core::config::Config;
+use ssomatrix_core::date::Date;
+use ssomatrix_core::drift::{self, DRIFT_MARKER};
+use ssomatrix_core::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
+use ssomatrix_core::live::Assignment;
+use ssomatrix_core::plan::EXPIRY_WARNING_DAYS;
+use ssomatrix_core::render::{GITHUB_COMMENT_LIMIT, TextStyle};
+use ssomatrix_core::snapshot::Snapshot;
+
+const TODAY: &str = "2026-06-15";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/drift_fixtures")
+}
+
+fn cases() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(root())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("config.yaml").is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+fn load(dir: &Path) -> (Config, ssomatrix_core::live::LiveState) {
+    let read = |f: &str| {
+        fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
+    };
+    let snapshot = Snapshot::parse("snapshot.yaml", &read("snapshot.yaml")).unwrap();
+    let live = snapshot.to_live_state().unwrap();
+    let config = Config::parse("config.yaml", &read("config.yaml")).unwrap();
+    (config, live)
+}
+
+fn check(dir: &Path) {
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let readme = fs::read_to_string(dir.join("README.md")).unwrap();
+    let expect_action = if readme.contains("Needs action: yes.") {
+        true
+    } else if readme.contains("Needs action: no.") {
+        false
+    } else {
+        panic!("{name}: README.md must say `Needs action: yes.` or `Needs action: no.`");
+    };
+    let (config, live) = load(dir);
+    let report = drift::drift(
+        &config,
+        &live,
+        Date::parse(TODAY).unwrap(),
+        EXPIRY_WARNING_DAYS,
+    );
+    assert_eq!(report.needs_action(), expect_action, "{name}: needs action");
+
+    let text = drift::text(&report, TextStyle::default());
+    let md = drift::markdown(&report);
+    let json = drift::json(&report);
+    assert!(md.starts_with(DRIFT_MARKER), "{name}: marker first");
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT);
+    let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        parsed["summary"]["undeclared"],
+        parsed["undeclared"].as_array().unwrap().len()
+    );
+    assert_eq!(parsed["summary"]["needs_action"], expect_action);
+
+    insta::with_settings!({
+        snapshot_path => dir,
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        insta::assert_snapshot!("drift_text", text);
+        insta::assert_snapshot!("drift_markdown", md);
+        insta::assert_snapshot!("drift_json", json);
+    });
+}
+
+#[test]
+fn drift_fixtures() {
+    let cases = cases();
+    assert!(
+        cases.len() >= 10,
+        "expected a drift fixture per section plus a clean one, found {}",
+        cases.len()
+    );
+    for dir in cases {
+        check(&dir);
+    }
+}
+
+/// Thousands of findings still give an issue body within GitHub's limit,
+/// which says that it was cut.
+#[test]
+fn drift_markdown_stays_within_the_issue_limit() {
+    let (config, mut live) = load(&root().join("01-clean"));
+    let account = AccountId::new("134534670757").unwrap();
+    let ps = live.permission_set_named("AppDeveloper").unwrap().clone();
+    for i in 0..3000u32 {
+        let id = PrincipalId::new(format!("9a1f0e55-3b2c-70d1-8e44-{i:012}")).unwrap();
+        live.principals
+            .by_id
+            .insert((PrincipalType::Group, id.clone()), None);
+        live.assignments.insert(Assignment {
+            account_id: account.clone(),
+            permission_set_arn: PermissionSetArn::clone(&ps),
+            principal_type: PrincipalType::Group,
+            principal_id: id,
+        });
+    }
+    let report = drift::drift(
+        &config,
+        &live,
+        Date::parse(TODAY).unwrap(),
+        EXPIRY_WARNING_DAYS,
+    );
+    assert_eq!(report.deleted_principals.len(), 3000);
+    let md = drift::markdown(&report);
+    assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{} chars", md.len());
+    assert!(md.contains("**Truncated:**"));
+    assert!(md.starts_with(DRIFT_MARKER));
+}
