@@ -871,7 +871,7 @@ fn an_instance_the_credentials_cannot_see_and_a_dead_endpoint_exit_1() {
 /// Run with
 /// `cargo test -p ssomatrix-cli --test moto -- --ignored --nocapture measure`.
 #[test]
-#[ignore = "a measurement (about two minutes), not a check; run it by name"]
+#[ignore = "a measurement (about two and a half minutes), not a check; run it by name"]
 fn measure_plan_on_250_accounts() {
     let scale = Scale {
         nonprod_accounts: 120,
