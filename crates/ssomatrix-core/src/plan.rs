@@ -330,7 +330,19 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             .account(&a.account_id)
             .is_none_or(|acc| acc.state != AccountState::Active)
         {
-            skipped_inactive += 1;
+            // Left alone either way; only the undeclared ones are worth a warning.
+            let declared = inactive_targets.get(&a.account_id).is_some_and(|rules| {
+                resolved.iter().any(|r| {
+                    rules.contains(&r.rule.number)
+                        && r.permission_sets.contains(&a.permission_set_arn)
+                        && r.principals
+                            .iter()
+                            .any(|(k, id, _)| *k == a.principal_type && *id == a.principal_id)
+                })
+            });
+            if !declared {
+                skipped_inactive += 1;
+            }
             continue;
         }
         let name = live
