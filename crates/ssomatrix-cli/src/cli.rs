@@ -46,6 +46,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Only reprovision the file's permission sets that are OUT_OF_SYNC.
     Reprovision(ReprovisionArgs),
+    /// Report how the live instance differs from the file: click-ops,
+    /// missing and expired assignments, deleted principals, OUT_OF_SYNC
+    /// permission sets, inactive accounts, references that no longer resolve.
+    Drift(DriftArgs),
     /// Write the live instance as a snapshot file, for offline plans.
     Export(ExportArgs),
     /// Print the JSON Schema of the assignments file (or of snapshots).
@@ -206,4 +210,39 @@ pub struct ReprovisionArgs {
 
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The assignments file.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Output format: `text` for a terminal, `markdown` for a GitHub issue
+    /// body (with the hidden marker `<!-- ssomatrix-drift -->`), `json` for
+    /// tools.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+
+    /// Exit 2 when anything needs action (0 when clean, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// List user exceptions that expire within this many days (`14d` or `14`).
+    #[arg(long, value_name = "DAYS", default_value = "14d", value_parser = parse_days)]
+    pub warn_expiring: i64,
+}
+
+/// `14d` or `14` → 14.
+fn parse_days(s: &str) -> Result<i64, String> {
+    let digits = s.strip_suffix('d').unwrap_or(s);
+    match digits.parse::<i64>() {
+        Ok(n) if (0..=3660).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a number of days; write e.g. `14d` or `14`"
+        )),
+    }
 }

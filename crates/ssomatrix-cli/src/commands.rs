@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use ssomatrix_core::config::{Config, RawConfig};
 use ssomatrix_core::date::Date;
+use ssomatrix_core::drift;
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{self, Plan};
 use ssomatrix_core::render::{self, TextStyle};
@@ -15,8 +16,8 @@ use ssomatrix_engine::inventory::{self, Progress};
 use ssomatrix_engine::{Client, ReadOptions};
 
 use crate::cli::{
-    Cli, Command, ExportArgs, PlanArgs, PlanFormat, SchemaArgs, SnapshotFormat, SourceArgs,
-    ValidateArgs,
+    Cli, Command, DriftArgs, ExportArgs, PlanArgs, PlanFormat, SchemaArgs, SnapshotFormat,
+    SourceArgs, ValidateArgs,
 };
 use crate::output;
 use crate::source::{Source, strategy, with_client};
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan_cmd(args, cli.no_color).await,
         Command::Apply(args) => crate::apply::apply(args, cli.no_color).await,
         Command::Reprovision(args) => crate::apply::reprovision_only(args).await,
+        Command::Drift(args) => drift_cmd(args, cli.no_color).await,
         Command::Export(args) => export(args).await,
         Command::Schema(args) => schema(&args),
     }
@@ -77,6 +79,17 @@ pub(crate) async fn read_live(
     args: &SourceArgs,
     config: &Config,
 ) -> anyhow::Result<LiveState> {
+    read_live_sets(source, args, config, false).await
+}
+
+/// [`read_live`], and with `all_sets` the assignments of every permission
+/// set, not only those the file needs (drift counts those outside the scope).
+async fn read_live_sets(
+    source: &Source,
+    args: &SourceArgs,
+    config: &Config,
+    all_sets: bool,
+) -> anyhow::Result<LiveState> {
     let options = ReadOptions {
         strategy: strategy(args.inventory),
         provisioning_status: true,
@@ -84,11 +97,14 @@ pub(crate) async fn read_live(
     let progress = Progress::default();
     let budget = source.budget(args);
     with_client!(source, budget, |client| {
-        let live = output::with_progress(
-            &progress,
-            inventory::read_live_state(&client, config, &options, &progress),
-        )
-        .await;
+        let read = async {
+            if all_sets {
+                inventory::read_live_state_all_sets(&client, config, &options, &progress).await
+            } else {
+                inventory::read_live_state(&client, config, &options, &progress).await
+            }
+        };
+        let live = output::with_progress(&progress, read).await;
         report_calls(&client);
         Ok(live?)
     })
@@ -158,6 +174,28 @@ async fn plan_cmd(args: PlanArgs, no_color: bool) -> anyhow::Result<ExitCode> {
         );
     }
     if args.detailed_exitcode && !plan.is_empty() {
+        return Ok(ExitCode::from(EXIT_CHANGES));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn drift_cmd(args: DriftArgs, no_color: bool) -> anyhow::Result<ExitCode> {
+    let config = load_config(&args.config)?;
+    let source = Source::open(&args.source).await?;
+    let live = read_live_sets(&source, &args.source, &config, true).await?;
+    let report = drift::drift(&config, &live, today()?, args.warn_expiring);
+    let out = match args.format {
+        PlanFormat::Text => drift::text(
+            &report,
+            TextStyle {
+                color: output::stdout_colour(no_color),
+            },
+        ),
+        PlanFormat::Markdown => drift::markdown(&report),
+        PlanFormat::Json => drift::json(&report),
+    };
+    print!("{out}");
+    if args.detailed_exitcode && report.needs_action() {
         return Ok(ExitCode::from(EXIT_CHANGES));
     }
     Ok(ExitCode::SUCCESS)

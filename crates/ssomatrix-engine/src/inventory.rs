@@ -547,6 +547,37 @@ pub async fn read_live_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     options: &ReadOptions,
     progress: &Progress,
 ) -> Result<LiveState, EngineError> {
+    read_state(client, config, options, false, progress).await
+}
+
+/// Reads what planning `config` needs and, in addition, the live assignments
+/// of every other permission set of the instance, so that a drift report can
+/// count the assignments outside the file's scope.
+///
+/// Cost on top of [`read_live_state`], per permission set the file does not
+/// read: with the provisioned strategy, one paginated
+/// `ListAccountsForProvisionedPermissionSet` (twice with the provisioning
+/// status), then one `ListAccountAssignments` per account it is provisioned
+/// to; with the exhaustive strategy, one `ListAccountAssignments` per account.
+/// Principals those assignments name are described once each
+/// (`DescribeGroup`/`DescribeUser`). All of it runs under the same budget.
+/// Kept apart from [`ReadOptions`] so that plans never pay for it.
+pub async fn read_live_state_all_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    config: &Config,
+    options: &ReadOptions,
+    progress: &Progress,
+) -> Result<LiveState, EngineError> {
+    read_state(client, config, options, true, progress).await
+}
+
+async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    config: &Config,
+    options: &ReadOptions,
+    all_sets: bool,
+    progress: &Progress,
+) -> Result<LiveState, EngineError> {
     let instance = discover_instance(client, config.instance_arn.as_ref()).await?;
     let store = config
         .identity_store_id
@@ -558,7 +589,13 @@ pub async fn read_live_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         read_sets_and_assignments(
             client,
             &arn,
-            |all| permission_sets_to_read(config, all),
+            |all| {
+                if all_sets {
+                    all.keys().cloned().collect()
+                } else {
+                    permission_sets_to_read(config, all)
+                }
+            },
             options,
             progress
         ),

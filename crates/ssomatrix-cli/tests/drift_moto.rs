@@ -1,0 +1,155 @@
+//! `drift` end to end against moto: the real binary and SDK over HTTP on
+//! 127.0.0.1. After an apply, `drift --detailed-exitcode` exits 0; after an
+//! assignment is made out of band through the SDK (as in the console), it
+//! exits 2 and names it.
+//!
+//! `--inventory exhaustive` because moto does not model provisioning (see
+//! moto.rs). Needs `scripts/setup-moto.sh`; fails without it unless
+//! `SSOMATRIX_SKIP_MOTO=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use ssomatrix_core::ids::PrincipalType;
+use ssomatrix_testkit::fixture::{self, GROUP_ADMINS, GROUP_FINOPS, GROUP_TEAM_A};
+use ssomatrix_testkit::seed::sdk_config;
+use ssomatrix_testkit::seed_moto_blocking;
+
+/// The binary with nothing from the developer's environment: dummy
+/// credentials, this moto, no `~/.aws`, a fixed date.
+fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ssomatrix"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.join("no-such-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-such-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SSOMATRIX_TODAY", "2026-06-15")
+        .output()
+        .unwrap()
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn drift_is_clean_after_apply_and_names_an_out_of_band_assignment() {
+    let Some(moto) = ssomatrix_testkit::moto::start(
+        "drift_is_clean_after_apply_and_names_an_out_of_band_assignment",
+    ) else {
+        return;
+    };
+    let endpoint = moto.endpoint();
+    let seeded = seed_moto_blocking(&endpoint, &fixture::spec());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("assignments.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "assignments:\n  - group: {GROUP_TEAM_A}\n    permission_set: AppDeveloper\n    ous: [Workloads/NonProd]\n  \
+             - group: {GROUP_FINOPS}\n    permission_set: BillingViewer\n    ous: [_root_]\n  \
+             - group: {GROUP_ADMINS}\n    permission_set: AdministratorAccess\n    accounts: [audit]\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let common = ["-c", config, "--inventory", "exhaustive"];
+    let with = |first: &[&'static str]| {
+        let mut v: Vec<&str> = first.to_vec();
+        v.extend(common);
+        v
+    };
+
+    let o = run(&endpoint, dir.path(), &with(&["apply", "--auto-approve"]));
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let o = run(
+        &endpoint,
+        dir.path(),
+        &with(&["drift", "--detailed-exitcode"]),
+    );
+    assert_eq!(o.status.code(), Some(0), "clean after apply: {}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("No drift"),
+        "{}",
+        show(&o)
+    );
+
+    // Click-ops: aws-platform-admins get BillingViewer in nonprod-02.
+    let account = seeded
+        .organization
+        .accounts
+        .iter()
+        .find(|a| a.name == "nonprod-02")
+        .unwrap()
+        .id
+        .clone();
+    let ps = seeded
+        .permission_sets
+        .iter()
+        .find(|p| p.name == "BillingViewer")
+        .unwrap()
+        .arn
+        .clone();
+    let admins = seeded
+        .principals(PrincipalType::Group)
+        .iter()
+        .find(|p| p.name == GROUP_ADMINS)
+        .unwrap()
+        .id
+        .clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let sso = aws_sdk_ssoadmin::Client::new(&sdk_config(&endpoint));
+        sso.create_account_assignment()
+            .instance_arn(seeded.instance_arn.as_str())
+            .target_id(account.as_str())
+            .target_type(aws_sdk_ssoadmin::types::TargetType::AwsAccount)
+            .permission_set_arn(ps.as_str())
+            .principal_type(aws_sdk_ssoadmin::types::PrincipalType::Group)
+            .principal_id(admins.as_str())
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let o = run(
+        &endpoint,
+        dir.path(),
+        &with(&["drift", "--detailed-exitcode", "--format", "json"]),
+    );
+    assert_eq!(o.status.code(), Some(2), "drift found: {}", show(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let undeclared = report["undeclared"].as_array().unwrap();
+    assert_eq!(undeclared.len(), 1, "{}", show(&o));
+    assert_eq!(undeclared[0]["account_id"], account.as_str());
+    assert_eq!(undeclared[0]["permission_set_name"], "BillingViewer");
+    assert_eq!(undeclared[0]["principal_name"], GROUP_ADMINS);
+    assert_eq!(report["summary"]["missing"], 0);
+
+    let o = run(
+        &endpoint,
+        dir.path(),
+        &with(&["drift", "--detailed-exitcode", "--format", "markdown"]),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let md = String::from_utf8_lossy(&o.stdout);
+    assert!(md.starts_with("<!-- ssomatrix-drift -->"), "{md}");
+    assert!(
+        md.contains("| nonprod-02 (") && md.contains("group aws-platform-admins"),
+        "{md}"
+    );
+}
