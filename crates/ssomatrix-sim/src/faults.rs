@@ -37,6 +37,9 @@ pub enum Fault {
     Throttle,
     /// A 500 `InternalServerException`: `ErrorKind::Transient`.
     Transient,
+    /// `ConflictException`, as when another client writes to the same
+    /// account: `ErrorKind::Conflict`.
+    Conflict,
     /// A listing answers an empty page that still carries a `NextToken`
     /// leading to the page that was asked for (Organizations and sso-admin
     /// do this). Only listings are hit; other operations ignore the rule.
@@ -53,6 +56,11 @@ impl Fault {
                 op,
                 ErrorKind::Transient,
                 "We encountered an internal error. Please try again. (HTTP 500)",
+            )),
+            Fault::Conflict => Some(PortError::new(
+                op,
+                ErrorKind::Conflict,
+                "An account assignment operation is already in progress for this account",
             )),
             Fault::EmptyPage => None,
         }

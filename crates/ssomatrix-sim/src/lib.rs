@@ -10,10 +10,21 @@
 //! throttling, 500s, empty pages that still carry a `NextToken`, latency) and
 //! read back when each call arrived ([`Simulator::max_calls_in_window`]).
 //! Faults are off unless a test asks for them.
+//!
+//! The [`ServiceModel`] (also off unless asked for) adds the service's
+//! quotas and asynchronous behaviour: the shared sso-admin TPS bucket,
+//! assignment operations that stay `IN_PROGRESS` for a while, at most 15 of
+//! them at once, one per account, provisioning at most 3 at once, and
+//! operations that end `FAILED`. [`Simulator::service_stats`] tells what the
+//! service saw.
 
 mod faults;
+mod service;
 
 pub use faults::{Calls, Fault, FaultPlan};
+pub use service::{Latency, ServiceModel, ServiceStats};
+
+use service::{InjectedFailure, Model};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -58,7 +69,30 @@ enum OpKind {
 #[derive(Debug)]
 struct Operation {
     kind: OpKind,
+    assignment: Assignment,
     status: AssignmentOperation,
+    /// When an operation still in progress completes (service model only).
+    completes_at: Option<Instant>,
+}
+
+impl Operation {
+    /// The status as the service shows it: an in-progress operation's
+    /// failure reason is not known yet.
+    fn public_status(&self) -> AssignmentOperation {
+        let mut s = self.status.clone();
+        if s.state == OperationState::InProgress {
+            s.failure_reason = None;
+        }
+        s
+    }
+}
+
+#[derive(Debug)]
+struct Provision {
+    permission_set: PermissionSetArn,
+    target: ProvisionTarget,
+    status: ProvisionOperation,
+    completes_at: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -67,12 +101,16 @@ struct State {
     /// Accounts where each permission set is provisioned (in sync or not).
     provisioned: BTreeMap<PermissionSetArn, BTreeSet<AccountId>>,
     operations: BTreeMap<String, Operation>,
-    provisions: BTreeMap<String, ProvisionOperation>,
+    provisions: BTreeMap<String, Provision>,
     next_request: u64,
     calls: BTreeMap<&'static str, u64>,
     /// When each call arrived, in order (tokio time, so virtual in tests).
     log: Vec<(Instant, &'static str)>,
     faults: FaultPlan,
+    model: Option<Model>,
+    failures: Vec<InjectedFailure>,
+    /// Permission sets whose provisioning always fails, with the reason.
+    never_in_sync: BTreeMap<PermissionSetArn, String>,
 }
 
 /// A simulated instance. Cloning shares the state (like two clients of one
@@ -108,6 +146,9 @@ impl Simulator {
             calls: BTreeMap::new(),
             log: Vec::new(),
             faults: FaultPlan::default(),
+            model: None,
+            failures: Vec::new(),
+            never_in_sync: BTreeMap::new(),
         };
         Ok(Simulator {
             state: Arc::new(Mutex::new(state)),
@@ -127,7 +168,8 @@ impl Simulator {
 
     /// The current state as a snapshot (what `apply --snapshot` writes back).
     pub fn snapshot(&self) -> Snapshot {
-        let st = self.lock();
+        let mut st = self.lock();
+        st.settle(Instant::now());
         let mut s = st.snapshot.clone();
         s.sort();
         s
@@ -152,6 +194,68 @@ impl Simulator {
     pub fn with_faults(self, plan: FaultPlan) -> Self {
         self.set_faults(plan);
         self
+    }
+
+    /// This simulator with the service's quotas and asynchronous operations
+    /// (see [`ServiceModel`]). Without it, writes succeed at once and
+    /// nothing is throttled unless the fault plan says so.
+    pub fn with_service(self, model: ServiceModel) -> Self {
+        self.lock().model = Some(Model::new(model));
+        self
+    }
+
+    /// What the service model saw so far (all zero without the model).
+    pub fn service_stats(&self) -> ServiceStats {
+        self.lock()
+            .model
+            .as_ref()
+            .map(|m| m.stats.clone())
+            .unwrap_or_default()
+    }
+
+    /// Makes every later create in `account` (of `permission_set`, or of any
+    /// permission set) end `FAILED` with `reason`, without an assignment,
+    /// as when a customer managed policy is missing in the account.
+    pub fn fail_creates_in(
+        &self,
+        account: &AccountId,
+        permission_set: Option<&PermissionSetArn>,
+        reason: &str,
+    ) {
+        self.lock().failures.push(InjectedFailure {
+            account: account.clone(),
+            permission_set: permission_set.cloned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Marks `permission_set` as edited: it becomes OUT_OF_SYNC
+    /// (`LATEST_PERMISSION_SET_NOT_PROVISIONED`) in every account it is
+    /// provisioned to.
+    pub fn mark_permission_set_changed(&self, permission_set: &PermissionSetArn) {
+        let mut st = self.lock();
+        st.settle(Instant::now());
+        let accounts = st
+            .provisioned
+            .get(permission_set)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(p) = st
+            .snapshot
+            .permission_sets
+            .iter_mut()
+            .find(|p| p.arn == *permission_set)
+        {
+            p.not_provisioned_accounts.extend(accounts);
+        }
+    }
+
+    /// Makes every provisioning of `permission_set` end `FAILED` with
+    /// `reason`, so that it never gets in sync.
+    pub fn never_in_sync(&self, permission_set: &PermissionSetArn, reason: &str) {
+        self.lock()
+            .never_in_sync
+            .insert(permission_set.clone(), reason.to_owned());
     }
 
     /// When each call of `operations` arrived (an operation such as
@@ -190,8 +294,14 @@ impl Simulator {
             *count += 1;
             *count
         };
-        st.log.push((Instant::now(), op));
-        (st.faults.fault(op, n, listing), st.faults.latency_of(op))
+        let now = Instant::now();
+        st.log.push((now, op));
+        let injected = st.faults.fault(op, n, listing);
+        // The service's bucket counts every sso-admin call that arrives.
+        let refused =
+            op.starts_with("sso:") && st.model.as_mut().is_some_and(|m| !m.take_token(now));
+        let fault = injected.or(refused.then_some((Fault::Throttle, n)));
+        (fault, st.faults.latency_of(op))
     }
 
     /// Counts a call and runs `f` on the state, unless the fault plan fails it.
@@ -207,7 +317,9 @@ impl Simulator {
         if let Some(e) = fault.and_then(|(f, _)| f.error(op)) {
             return Err(e);
         }
-        f(&mut self.lock())
+        let mut st = self.lock();
+        st.settle(Instant::now());
+        f(&mut st)
     }
 
     /// Like `call` for a paginated listing: `f` returns every item and this
@@ -227,7 +339,11 @@ impl Simulator {
         if let Some(e) = fault.and_then(|(f, _)| f.error(op)) {
             return Err(e);
         }
-        let items = f(&self.lock())?;
+        let items = {
+            let mut st = self.lock();
+            st.settle(Instant::now());
+            f(&st)?
+        };
         match fault {
             Some((Fault::EmptyPage, n)) => {
                 let start = page_start(op, next_token.as_deref(), items.len())?;
@@ -257,6 +373,15 @@ fn page_start(op: &'static str, token: Option<&str>, len: usize) -> PortResult<u
                 format!("invalid NextToken `{t}`"),
             )
         })
+}
+
+/// The final state of an operation that completes at once: `FAILED` with
+/// the injected reason, or `SUCCEEDED`.
+fn final_state(failure: Option<String>) -> (OperationState, Option<String>) {
+    match failure {
+        Some(reason) => (OperationState::Failed, Some(reason)),
+        None => (OperationState::Succeeded, None),
+    }
 }
 
 /// Slices `items` into AWS-style pages; the token is an opaque offset.
@@ -350,7 +475,104 @@ impl State {
                 format!("account {} is not in the organization", a.account_id),
             ));
         }
+        let failure = (kind == OpKind::Create)
+            .then(|| {
+                self.failures.iter().find(|f| {
+                    f.account == a.account_id
+                        && f.permission_set
+                            .as_ref()
+                            .is_none_or(|p| *p == a.permission_set_arn)
+                })
+            })
+            .flatten()
+            .map(|f| f.reason.clone());
+        let Some(model) = self.model.as_mut() else {
+            // Without the service model a write completes at once.
+            let request_id = self.request_id();
+            if failure.is_none() {
+                self.apply_write(kind, a);
+            }
+            let (state, failure_reason) = final_state(failure);
+            let status = AssignmentOperation {
+                request_id: request_id.clone(),
+                state,
+                failure_reason,
+            };
+            self.operations.insert(
+                request_id,
+                Operation {
+                    kind,
+                    assignment: a.clone(),
+                    status: status.clone(),
+                    completes_at: None,
+                },
+            );
+            return Ok(status);
+        };
+        let running = self
+            .operations
+            .values()
+            .filter(|o| o.completes_at.is_some());
+        let (mut outstanding, mut on_account) = (0, 0);
+        for o in running {
+            outstanding += 1;
+            if o.assignment.account_id == a.account_id {
+                on_account += 1;
+            }
+        }
+        let stats = &mut model.stats;
+        stats.max_outstanding = stats.max_outstanding.max(outstanding + 1);
+        stats.max_writes_per_account = stats.max_writes_per_account.max(on_account + 1);
+        if on_account > 0 {
+            stats.conflicts += 1;
+            return Err(PortError::new(
+                op,
+                ErrorKind::Conflict,
+                format!(
+                    "An account assignment operation is already in progress for account {}",
+                    a.account_id
+                ),
+            ));
+        }
+        // The service answers the 16th outstanding operation with a
+        // ThrottlingException, not a conflict: the limit is per instance and
+        // a client should back off and retry, as for a rate limit.
+        if outstanding >= model.config.max_outstanding {
+            stats.quota_throttles += 1;
+            return Err(PortError::new(
+                op,
+                ErrorKind::Throttled,
+                format!(
+                    "Rate exceeded: {outstanding} account assignment operations are already in progress"
+                ),
+            ));
+        }
+        let counts = match kind {
+            OpKind::Create => &mut stats.creates,
+            OpKind::Delete => &mut stats.deletes,
+        };
+        *counts.entry(a.clone()).or_default() += 1;
+        let completes_at = Instant::now() + model.config.assignment_latency.sample(&mut model.rng);
         let request_id = self.request_id();
+        // The failure reason waits in the status until completion;
+        // `public_status` hides it while the operation is in progress.
+        let operation = Operation {
+            kind,
+            assignment: a.clone(),
+            status: AssignmentOperation {
+                request_id: request_id.clone(),
+                state: OperationState::InProgress,
+                failure_reason: failure,
+            },
+            completes_at: Some(completes_at),
+        };
+        let status = operation.public_status();
+        self.operations.insert(request_id, operation);
+        Ok(status)
+    }
+
+    /// The effect of a successful write on the assignments.
+    fn apply_write(&mut self, kind: OpKind, a: &Assignment) {
         match kind {
             OpKind::Create => {
                 self.provisioned
@@ -375,16 +597,170 @@ impl State {
                 }
             }
         }
-        let status = AssignmentOperation {
+    }
+
+    /// Completes, in completion order, every operation due by `now`. The
+    /// state is settled lazily, before each call reads it, which nobody
+    /// outside can tell from a background clock.
+    fn settle(&mut self, now: Instant) {
+        if self.model.is_none() {
+            return;
+        }
+        let mut due: Vec<(Instant, bool, String)> = self
+            .operations
+            .iter()
+            .filter_map(|(id, o)| {
+                o.completes_at
+                    .filter(|t| *t <= now)
+                    .map(|t| (t, false, id.clone()))
+            })
+            .chain(self.provisions.iter().filter_map(|(id, p)| {
+                p.completes_at
+                    .filter(|t| *t <= now)
+                    .map(|t| (t, true, id.clone()))
+            }))
+            .collect();
+        due.sort();
+        for (_, provision, id) in due {
+            if provision {
+                self.complete_provision(&id);
+            } else {
+                self.complete_write(&id);
+            }
+        }
+    }
+
+    fn complete_write(&mut self, id: &str) {
+        let Some(o) = self.operations.get_mut(id) else {
+            return;
+        };
+        o.completes_at = None;
+        let (kind, a) = (o.kind, o.assignment.clone());
+        if o.status.failure_reason.is_some() {
+            o.status.state = OperationState::Failed;
+            if let Some(m) = self.model.as_mut() {
+                m.stats.failed += 1;
+            }
+        } else {
+            o.status.state = OperationState::Succeeded;
+            self.apply_write(kind, &a);
+        }
+    }
+
+    fn complete_provision(&mut self, id: &str) {
+        let Some(p) = self.provisions.get_mut(id) else {
+            return;
+        };
+        p.completes_at = None;
+        let (arn, target) = (p.permission_set.clone(), p.target.clone());
+        if let Some(reason) = self.never_in_sync.get(&arn) {
+            p.status.state = OperationState::Failed;
+            p.status.failure_reason = Some(reason.clone());
+            if let Some(m) = self.model.as_mut() {
+                m.stats.failed += 1;
+            }
+            return;
+        }
+        p.status.state = OperationState::Succeeded;
+        self.provision_now(&arn, &target);
+    }
+
+    /// The effect of a successful provisioning.
+    fn provision_now(&mut self, permission_set: &PermissionSetArn, target: &ProvisionTarget) {
+        let provisioned = self.provisioned.entry(permission_set.clone()).or_default();
+        if let ProvisionTarget::Account(a) = target {
+            provisioned.insert(a.clone());
+        }
+        let targets: BTreeSet<AccountId> = match target {
+            ProvisionTarget::Account(a) => [a.clone()].into(),
+            ProvisionTarget::AllProvisionedAccounts => provisioned.clone(),
+        };
+        if let Some(p) = self
+            .snapshot
+            .permission_sets
+            .iter_mut()
+            .find(|p| p.arn == *permission_set)
+        {
+            p.not_provisioned_accounts.retain(|a| !targets.contains(a));
+        }
+    }
+
+    fn provision(
+        &mut self,
+        op: &'static str,
+        permission_set: &PermissionSetArn,
+        target: &ProvisionTarget,
+    ) -> PortResult<ProvisionOperation> {
+        let failure = self.never_in_sync.get(permission_set).cloned();
+        let Some(model) = self.model.as_mut() else {
+            let request_id = self.request_id();
+            if failure.is_none() {
+                self.provision_now(permission_set, target);
+            }
+            let (state, failure_reason) = final_state(failure);
+            let status = ProvisionOperation {
+                request_id: request_id.clone(),
+                state,
+                failure_reason,
+            };
+            self.provisions.insert(
+                request_id,
+                Provision {
+                    permission_set: permission_set.clone(),
+                    target: target.clone(),
+                    status: status.clone(),
+                    completes_at: None,
+                },
+            );
+            return Ok(status);
+        };
+        let running: Vec<&Provision> = self
+            .provisions
+            .values()
+            .filter(|p| p.completes_at.is_some())
+            .collect();
+        let stats = &mut model.stats;
+        stats.max_provisioning = stats.max_provisioning.max(running.len() + 1);
+        // One provisioning of a set at a time is a ConflictException, like a
+        // second write to one account; a fourth concurrent one is throttled,
+        // like the 16th assignment operation: both tell the client to wait.
+        if running.iter().any(|p| p.permission_set == *permission_set) {
+            stats.conflicts += 1;
+            return Err(PortError::new(
+                op,
+                ErrorKind::Conflict,
+                format!("permission set {permission_set} is already being provisioned"),
+            ));
+        }
+        if running.len() >= model.config.max_provisioning {
+            stats.quota_throttles += 1;
+            return Err(PortError::new(
+                op,
+                ErrorKind::Throttled,
+                format!(
+                    "Rate exceeded: {} permission set provisionings are already in progress",
+                    running.len()
+                ),
+            ));
+        }
+        *stats
+            .provisionings
+            .entry(permission_set.clone())
+            .or_default() += 1;
+        let completes_at = Instant::now() + model.config.provision_latency.sample(&mut model.rng);
+        let request_id = self.request_id();
+        let status = ProvisionOperation {
             request_id: request_id.clone(),
-            state: OperationState::Succeeded,
+            state: OperationState::InProgress,
             failure_reason: None,
         };
-        self.operations.insert(
+        self.provisions.insert(
             request_id,
-            Operation {
-                kind,
+            Provision {
+                permission_set: permission_set.clone(),
+                target: target.clone(),
                 status: status.clone(),
+                completes_at: Some(completes_at),
             },
         );
         Ok(status)
@@ -397,7 +773,7 @@ impl State {
         request_id: &str,
     ) -> PortResult<AssignmentOperation> {
         match self.operations.get(request_id) {
-            Some(o) if o.kind == kind => Ok(o.status.clone()),
+            Some(o) if o.kind == kind => Ok(o.public_status()),
             _ => Err(PortError::new(
                 op,
                 ErrorKind::NotFound,
@@ -410,7 +786,7 @@ impl State {
         self.operations
             .values()
             .filter(|o| o.kind == kind && filter.is_none_or(|f| o.status.state == f))
-            .map(|o| o.status.clone())
+            .map(Operation::public_status)
             .collect()
     }
 }
@@ -667,30 +1043,7 @@ impl SsoAdmin for Simulator {
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
             st.permission_set(OP, permission_set)?;
-            let request_id = st.request_id();
-            let provisioned = st.provisioned.entry(permission_set.clone()).or_default();
-            if let ProvisionTarget::Account(a) = target {
-                provisioned.insert(a.clone());
-            }
-            let targets: BTreeSet<AccountId> = match target {
-                ProvisionTarget::Account(a) => [a.clone()].into(),
-                ProvisionTarget::AllProvisionedAccounts => provisioned.clone(),
-            };
-            if let Some(p) = st
-                .snapshot
-                .permission_sets
-                .iter_mut()
-                .find(|p| p.arn == *permission_set)
-            {
-                p.not_provisioned_accounts.retain(|a| !targets.contains(a));
-            }
-            let status = ProvisionOperation {
-                request_id: request_id.clone(),
-                state: OperationState::Succeeded,
-                failure_reason: None,
-            };
-            st.provisions.insert(request_id, status.clone());
-            Ok(status)
+            st.provision(OP, permission_set, target)
         })
         .await
     }
@@ -703,13 +1056,16 @@ impl SsoAdmin for Simulator {
         const OP: &str = "sso:DescribePermissionSetProvisioningStatus";
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
-            st.provisions.get(request_id).cloned().ok_or_else(|| {
-                PortError::new(
-                    OP,
-                    ErrorKind::NotFound,
-                    format!("request {request_id} does not exist"),
-                )
-            })
+            st.provisions
+                .get(request_id)
+                .map(|p| p.status.clone())
+                .ok_or_else(|| {
+                    PortError::new(
+                        OP,
+                        ErrorKind::NotFound,
+                        format!("request {request_id} does not exist"),
+                    )
+                })
         })
         .await
     }

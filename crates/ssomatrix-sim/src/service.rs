@@ -1,0 +1,239 @@
+//! The service model: the sso-admin quotas and asynchronous behaviour that
+//! shape the executor, for tests and benchmarks. Off by default, so offline
+//! `--snapshot` runs stay instant: without it every write succeeds at once.
+//!
+//! With [`ServiceModel`] on (see `Simulator::with_service`):
+//! - every `sso:` call takes a token from one bucket shared by all sso-admin
+//!   operations and callers (`sso_tps` a second, holding at most one second
+//!   of tokens); without one the call fails `ThrottlingException` ("Rate
+//!   exceeded", `ErrorKind::Throttled`);
+//! - Create/DeleteAccountAssignment answer `IN_PROGRESS` and complete after
+//!   a latency drawn from a seeded log-normal distribution; the assignment
+//!   changes at completion, and the status calls say `IN_PROGRESS` until then;
+//! - at most `max_outstanding` (15) assignment operations, creates and
+//!   deletes together, are in progress per instance;
+//! - a write to an account that already has an operation in progress fails
+//!   `ConflictException` (`ErrorKind::Conflict`);
+//! - ProvisionPermissionSet is asynchronous too, at most
+//!   `max_provisioning` (3) at once.
+
+use std::time::Duration;
+
+use ssomatrix_core::ids::{AccountId, PermissionSetArn};
+use ssomatrix_core::live::Assignment;
+use tokio::time::Instant;
+
+/// How long an asynchronous operation takes: log-normal around `median`,
+/// `exp(sigma·z)` with z standard normal, clamped to `[min, max]`.
+/// `sigma = 0` gives exactly `median`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latency {
+    pub median: Duration,
+    pub sigma: f64,
+    pub min: Duration,
+    pub max: Duration,
+}
+
+impl Latency {
+    /// Always `d`.
+    pub fn fixed(d: Duration) -> Self {
+        Latency {
+            median: d,
+            sigma: 0.0,
+            min: d,
+            max: d,
+        }
+    }
+
+    /// Log-normal around `median` with shape `sigma`, clamped to
+    /// `[median / 10, median · 10]`.
+    pub fn log_normal(median: Duration, sigma: f64) -> Self {
+        Latency {
+            median,
+            sigma,
+            min: median / 10,
+            max: median * 10,
+        }
+    }
+
+    /// The mean of the (unclamped) distribution: `median · exp(sigma² / 2)`.
+    pub fn mean(&self) -> Duration {
+        self.median.mul_f64((self.sigma * self.sigma / 2.0).exp())
+    }
+
+    pub(crate) fn sample(&self, rng: &mut Rng) -> Duration {
+        if self.sigma == 0.0 {
+            return self.median;
+        }
+        let factor = (self.sigma * rng.standard_normal()).exp();
+        self.median.mul_f64(factor).clamp(self.min, self.max)
+    }
+}
+
+/// The sso-admin limits and timings the simulator enforces when the model
+/// is on. [`ServiceModel::default`] is AWS as documented and observed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceModel {
+    /// Calls a second, shared by every sso-admin operation and caller.
+    pub sso_tps: f64,
+    /// Assignment operations (creates and deletes) in progress at once.
+    pub max_outstanding: usize,
+    /// ProvisionPermissionSet operations in progress at once.
+    pub max_provisioning: usize,
+    /// Create/DeleteAccountAssignment, submission to final status.
+    pub assignment_latency: Latency,
+    /// ProvisionPermissionSet, submission to final status.
+    pub provision_latency: Latency,
+    /// Seeds the latency draws, so a run is reproducible.
+    pub seed: u64,
+}
+
+impl Default for ServiceModel {
+    /// 20 TPS, 15 outstanding, 3 provisionings, assignment operations of
+    /// median 3 s (mean ≈ 3.4 s, 90% under ≈ 5.7 s), provisioning of
+    /// median 5 s.
+    fn default() -> Self {
+        ServiceModel {
+            sso_tps: 20.0,
+            max_outstanding: 15,
+            max_provisioning: 3,
+            assignment_latency: Latency::log_normal(Duration::from_secs(3), 0.5),
+            provision_latency: Latency::log_normal(Duration::from_secs(5), 0.3),
+            seed: 1,
+        }
+    }
+}
+
+/// What the service saw, for tests to assert on. High-water marks count
+/// what arrived, accepted or not, so a client that overshoots a limit shows
+/// up even though the service refused it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceStats {
+    /// Most assignment operations in progress at once, counting the one
+    /// arriving.
+    pub max_outstanding: usize,
+    /// Most writes to one account in progress at once, counting the one
+    /// arriving (1 unless a client sent a write while another was running).
+    pub max_writes_per_account: usize,
+    /// Most provisionings in progress at once, counting the one arriving.
+    pub max_provisioning: usize,
+    /// Calls refused by the TPS bucket.
+    pub rate_throttles: u64,
+    /// Writes refused because `max_outstanding` operations (or
+    /// `max_provisioning` provisionings) were in progress.
+    pub quota_throttles: u64,
+    /// Writes refused because their account (or permission set, for
+    /// provisioning) had an operation in progress.
+    pub conflicts: u64,
+    /// Operations that completed `FAILED`.
+    pub failed: u64,
+    /// Accepted creates, by assignment.
+    pub creates: std::collections::BTreeMap<Assignment, u32>,
+    /// Accepted deletes, by assignment.
+    pub deletes: std::collections::BTreeMap<Assignment, u32>,
+    /// Accepted provisionings, by permission set.
+    pub provisionings: std::collections::BTreeMap<PermissionSetArn, u32>,
+}
+
+impl ServiceStats {
+    /// Every throttle the service answered.
+    pub fn throttles(&self) -> u64 {
+        self.rate_throttles + self.quota_throttles
+    }
+}
+
+/// A create that completes `FAILED`.
+#[derive(Debug, Clone)]
+pub(crate) struct InjectedFailure {
+    pub account: AccountId,
+    pub permission_set: Option<PermissionSetArn>,
+    pub reason: String,
+}
+
+/// The model's running state.
+#[derive(Debug)]
+pub(crate) struct Model {
+    pub config: ServiceModel,
+    tokens: f64,
+    refilled: Option<Instant>,
+    pub rng: Rng,
+    pub stats: ServiceStats,
+}
+
+impl Model {
+    pub fn new(config: ServiceModel) -> Self {
+        Model {
+            tokens: config.sso_tps,
+            refilled: None,
+            rng: Rng(config.seed),
+            stats: ServiceStats::default(),
+            config,
+        }
+    }
+
+    /// Takes a token for an sso-admin call arriving now; false (and
+    /// counted) when the bucket is empty.
+    pub fn take_token(&mut self, now: Instant) -> bool {
+        let cap = self.config.sso_tps;
+        if let Some(last) = self.refilled {
+            self.tokens = (self.tokens + (now - last).as_secs_f64() * cap).min(cap);
+        }
+        self.refilled = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            self.stats.rate_throttles += 1;
+            false
+        }
+    }
+}
+
+/// splitmix64: small, seeded and good enough for latency draws (the
+/// simulator has no `rand` dependency).
+#[derive(Debug, Clone)]
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in (0, 1].
+    fn unit(&mut self) -> f64 {
+        ((self.next_u64() >> 11) as f64 + 1.0) / (1u64 << 53) as f64
+    }
+
+    /// Box–Muller.
+    fn standard_normal(&mut self) -> f64 {
+        let (u, v) = (self.unit(), self.unit());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_normal_latency_has_the_median_asked_for_and_is_reproducible() {
+        let l = Latency::log_normal(Duration::from_secs(3), 0.5);
+        let draw = |seed| {
+            let mut rng = Rng(seed);
+            let mut v: Vec<Duration> = (0..2001).map(|_| l.sample(&mut rng)).collect();
+            v.sort();
+            v
+        };
+        let a = draw(9);
+        assert_eq!(a, draw(9));
+        let median = a[1000].as_secs_f64();
+        assert!((2.8..3.2).contains(&median), "{median}");
+        assert!(a[0] >= l.min && a[2000] <= l.max);
+        let mean = a.iter().map(Duration::as_secs_f64).sum::<f64>() / 2001.0;
+        assert!((mean - l.mean().as_secs_f64()).abs() < 0.15, "{mean}");
+    }
+}
