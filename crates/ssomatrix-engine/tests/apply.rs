@@ -1,0 +1,588 @@
+//! The executor and reprovisioning against the simulator's service model, in
+//! paused tokio time: plan → apply → plan converges (through throttling,
+//! conflicts, 500s and FAILED operations), the service's limits are never
+//! exceeded, an interrupted apply resumes without doing anything twice, and
+//! out-of-sync permission sets are reprovisioned once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use ssomatrix_core::config::Config;
+use ssomatrix_core::date::Date;
+use ssomatrix_core::ids::{AccountState, InstanceArn, PermissionSetArn};
+use ssomatrix_core::live::{Assignment, LiveState};
+use ssomatrix_core::plan::{Action, Plan, plan};
+use ssomatrix_core::ports::{ProvisioningFilter, SsoAdmin};
+use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
+use ssomatrix_engine::inventory::{Progress, read_live_state};
+use ssomatrix_engine::reprovision::{PROVISION_CONCURRENCY, reprovision};
+use ssomatrix_engine::{Budget, Client, InventoryStrategy, Ports, ReadOptions};
+use ssomatrix_sim::{Calls, Fault, FaultPlan, ServiceModel, Simulator};
+use support::{Org, OrgSpec, generate};
+use tokio::time::Instant;
+
+type SimClient = Client<Simulator, Simulator, Simulator>;
+
+fn client(sim: &Simulator) -> SimClient {
+    Client::new(
+        Ports {
+            sso: sim.clone(),
+            ids: sim.clone(),
+            org: sim.clone(),
+        },
+        Budget::default(),
+    )
+}
+
+fn today() -> Date {
+    Date::new(2026, 3, 1).unwrap()
+}
+
+fn instance() -> InstanceArn {
+    InstanceArn::new(support::INSTANCE).unwrap()
+}
+
+async fn read(client: &SimClient, config: &Config) -> LiveState {
+    let options = ReadOptions {
+        strategy: InventoryStrategy::Provisioned,
+        provisioning_status: true,
+    };
+    read_live_state(client, config, &options, &Progress::default())
+        .await
+        .unwrap()
+}
+
+async fn plan_now(client: &SimClient, config: &Config) -> Plan {
+    plan(config, &read(client, config).await, today()).unwrap()
+}
+
+async fn apply(client: &SimClient, plan: &Plan) -> ApplyReport {
+    executor::apply(
+        client,
+        &instance(),
+        plan,
+        &ApplyOptions::default(),
+        &ApplyControl::default(),
+    )
+    .await
+}
+
+/// The plan's changes as (action, assignment), for comparing plans.
+fn changes(plan: &Plan) -> BTreeSet<(Action, Assignment)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.action, c.assignment()))
+        .collect()
+}
+
+/// A random file over `org`: group rules on OUs, the root, accounts by id or
+/// name and tags, with exclusions, owning the sets it names or all of them.
+fn random_config(org: &Org, seed: u64) -> Config {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let sets = &org.permission_sets;
+    let mut text = String::new();
+    if rng.random_bool(0.2) {
+        text += "scope:\n  permission_sets: all\n";
+    }
+    text += "safety:\n  max_deletes: 100000\nassignments:\n";
+    for _ in 0..rng.random_range(1..=5) {
+        let (ng, np) = (rng.random_range(1..=2), rng.random_range(1..=2));
+        let groups: Vec<&String> = org.groups.choose_multiple(&mut rng, ng).collect();
+        let ps: Vec<&String> = sets.choose_multiple(&mut rng, np).collect();
+        let join = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        text += &format!(
+            "- groups: [{}]\n  permission_sets: [{}]\n",
+            join(&groups),
+            join(&ps)
+        );
+        text += &match rng.random_range(0..4) {
+            0 => "  ous: [_root_]\n".to_owned(),
+            1 => format!("  ous: [{}]\n", org.ou_paths.choose(&mut rng).unwrap()),
+            2 => format!(
+                "  accounts: [\"{}\", acct-{:04}]\n",
+                support::account_id(rng.random_range(0..org.snapshot.organization.accounts.len())),
+                rng.random_range(1..org.snapshot.organization.accounts.len())
+            ),
+            _ => "  account_tags: {env: nonprod}\n".to_owned(),
+        };
+        if rng.random_bool(0.3) {
+            text += "  exclude_ous: [Sandbox]\n";
+        }
+    }
+    Config::parse("random.yaml", &text).unwrap_or_else(|e| panic!("{text}\n{e:?}"))
+}
+
+/// A runtime on paused tokio time, as `#[tokio::test(start_paused = true)]`
+/// makes, for proptest bodies.
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Storm {
+    None,
+    Throttling,
+    Conflicts,
+    ServerErrors,
+    FailedOperations,
+}
+
+fn storm() -> impl Strategy<Value = Storm> {
+    prop_oneof![
+        Just(Storm::None),
+        Just(Storm::Throttling),
+        Just(Storm::Conflicts),
+        Just(Storm::ServerErrors),
+        Just(Storm::FailedOperations),
+    ]
+}
+
+const WRITES: [&str; 2] = ["sso:CreateAccountAssignment", "sso:DeleteAccountAssignment"];
+
+/// Random org, file and live state, with the service model on and a storm
+/// during apply: a second plan is empty, or holds exactly the creates that
+/// ended FAILED.
+async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm) {
+    let org = generate(spec);
+    let config = random_config(&org, file_seed);
+    let sim = Simulator::from_snapshot(org.snapshot.clone())
+        .unwrap()
+        .with_service(ServiceModel {
+            seed: file_seed,
+            ..ServiceModel::default()
+        });
+    let client = client(&sim);
+    let first = plan_now(&client, &config).await;
+
+    let mut faults = FaultPlan::new();
+    let mut doomed = BTreeSet::new();
+    // A burst at the start (shorter than the client's eight retries, as one
+    // change may take all of it), then every fifth call: unlikely to beat
+    // the retries of any one call (5^-9 a call) as the backoff's jitter
+    // makes call numbers land at random.
+    let storm_of = |faults: FaultPlan, ops: &[&str], fault| {
+        ops.iter().fold(faults, |f, op| {
+            f.inject(op, Calls::First(5), fault)
+                .inject(op, Calls::Every(5), fault)
+        })
+    };
+    match storm {
+        Storm::None => {}
+        Storm::Throttling => faults = storm_of(faults, &["sso:"], Fault::Throttle),
+        Storm::Conflicts => faults = storm_of(faults, &WRITES, Fault::Conflict),
+        Storm::ServerErrors => faults = storm_of(faults, &["*"], Fault::Transient),
+        Storm::FailedOperations => {
+            let accounts: BTreeSet<_> = first.creates().map(|c| c.account_id.clone()).collect();
+            let mut rng = StdRng::seed_from_u64(file_seed);
+            for account in accounts
+                .iter()
+                .collect::<Vec<_>>()
+                .choose_multiple(&mut rng, 2)
+            {
+                sim.fail_creates_in(account, None, "Customer managed policy Boundary not found");
+                doomed.insert((*account).clone());
+            }
+        }
+    }
+    sim.set_faults(faults);
+    let report = apply(&client, &first).await;
+    sim.set_faults(FaultPlan::new());
+
+    let failed: BTreeSet<(Action, Assignment)> = report
+        .operations
+        .iter()
+        .filter(|o| matches!(o.outcome, Outcome::Failed { .. }))
+        .map(|o| (o.change.action, o.change.assignment()))
+        .collect();
+    for o in &report.operations {
+        match &o.outcome {
+            Outcome::Succeeded => {}
+            Outcome::Failed { reason } => {
+                assert_eq!(o.change.action, Action::Create);
+                assert!(doomed.contains(&o.change.account_id), "{o:?}");
+                assert_eq!(reason, "Customer managed policy Boundary not found");
+            }
+            other => panic!(
+                "{storm:?}: {} ended {other:?}",
+                o.change.assignment().account_id
+            ),
+        }
+    }
+    let expected_failures: BTreeSet<_> = first
+        .creates()
+        .filter(|c| doomed.contains(&c.account_id))
+        .map(|c| (c.action, c.assignment()))
+        .collect();
+    assert_eq!(failed, expected_failures);
+    // The storm did reach the executor (the test would prove nothing else).
+    if first.creates().next().is_some() {
+        let retries = client.stats.snapshot().retries;
+        match storm {
+            Storm::None => assert!(retries.is_empty(), "{retries:?}"),
+            Storm::Throttling => assert!(retries.contains_key("Throttled")),
+            Storm::Conflicts => assert!(retries.contains_key("Conflict")),
+            Storm::ServerErrors => assert!(retries.contains_key("Transient")),
+            Storm::FailedOperations => assert!(!failed.is_empty()),
+        }
+    }
+
+    let second = plan_now(&client, &config).await;
+    assert_eq!(changes(&second), failed, "{storm:?}");
+    // Whatever the storm, the service's own limits were respected.
+    let stats = sim.service_stats();
+    assert!(stats.max_outstanding <= 15, "{stats:?}");
+    assert!(stats.max_writes_per_account <= 1, "{stats:?}");
+    assert_eq!(stats.throttles(), 0, "{stats:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn plan_apply_plan_converges(
+        seed in 0u64..1_000_000,
+        file_seed in 0u64..1_000_000,
+        accounts in 8usize..50,
+        permission_sets in 3usize..7,
+        storm in storm(),
+    ) {
+        let spec = OrgSpec { accounts, permission_sets, groups: 8, users: 2, seed };
+        paused_runtime().block_on(converges(spec, file_seed, storm));
+    }
+}
+
+/// An organisation and a file that creates several assignments in each of
+/// many accounts and deletes others: the changes the limits bite on.
+fn busy() -> (Org, Config) {
+    let org = generate(OrgSpec {
+        accounts: 120,
+        permission_sets: 6,
+        groups: 10,
+        users: 2,
+        seed: 11,
+    });
+    let text = format!(
+        "safety:\n  max_deletes: 100000\nassignments:\n\
+         - groups: [{}, {}, {}]\n  permission_sets: [{}, {}]\n  ous: [_root_]\n",
+        org.groups[0], org.groups[1], org.groups[2], org.permission_sets[0], org.permission_sets[3],
+    );
+    let config = Config::parse("busy.yaml", &text).unwrap();
+    (org, config)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_executor_alone_never_exceeds_the_service_limits() {
+    let (org, config) = busy();
+    let sim = Simulator::from_snapshot(org.snapshot)
+        .unwrap()
+        .with_service(ServiceModel::default());
+    let client = client(&sim);
+    let plan = plan_now(&client, &config).await;
+    let per_account = plan.changes.iter().fold(BTreeMap::new(), |mut m, c| {
+        *m.entry(&c.account_id).or_insert(0) += 1;
+        m
+    });
+    assert!(plan.creates().count() > 300 && plan.deletes().count() > 100);
+    assert!(per_account.values().any(|n| *n >= 4));
+
+    let report = apply(&client, &plan).await;
+    assert!(report.all_succeeded());
+    let stats = sim.service_stats();
+    assert_eq!(stats.max_outstanding, 15, "{stats:?}");
+    assert_eq!(stats.max_writes_per_account, 1, "{stats:?}");
+    assert_eq!((stats.throttles(), stats.conflicts), (0, 0), "{stats:?}");
+    let budget = Budget::default().sso_tps;
+    let most = sim.max_calls_in_window("sso:", Duration::from_secs(1));
+    assert!(
+        most as f64 <= budget.ceil(),
+        "{most} sso-admin calls in one second"
+    );
+    assert_eq!(client.stats.snapshot().retries, BTreeMap::new());
+    assert!(plan_now(&client, &config).await.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_apply_resumes_without_doing_anything_twice() {
+    for stop_after in [1, 37, 200, 410] {
+        let (org, config) = busy();
+        let sim = Simulator::from_snapshot(org.snapshot)
+            .unwrap()
+            .with_service(ServiceModel::default());
+        let client = client(&sim);
+        let first = plan_now(&client, &config).await;
+        assert!(first.changes.len() > stop_after + 50);
+        let control = ApplyControl::default();
+        let (instance, options) = (instance(), ApplyOptions::default());
+        let stop = async {
+            for _ in 0..1_000_000 {
+                if control.done.load(Ordering::SeqCst) >= stop_after {
+                    control.request_stop();
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("the executor never reached {stop_after} completions");
+        };
+        let (report, ()) = tokio::join!(
+            executor::apply(&client, &instance, &first, &options, &control),
+            stop
+        );
+        assert!(report.interrupted);
+        let done = report.count(|o| *o == Outcome::Succeeded);
+        let not_started = report.count(|o| *o == Outcome::NotStarted);
+        // What was in flight when the stop came was waited for.
+        assert!((stop_after..=stop_after + 15).contains(&done), "{done}");
+        assert_eq!(done + not_started, first.changes.len());
+
+        let second = plan_now(&client, &config).await;
+        assert_eq!(second.changes.len(), not_started);
+        assert!(apply(&client, &second).await.all_succeeded());
+        assert!(plan_now(&client, &config).await.is_empty());
+        let stats = sim.service_stats();
+        let twice: Vec<_> = stats
+            .creates
+            .iter()
+            .chain(&stats.deletes)
+            .filter(|(_, n)| **n > 1)
+            .collect();
+        assert!(twice.is_empty(), "done twice: {twice:?}");
+        assert_eq!(
+            stats.creates.len() + stats.deletes.len(),
+            first.changes.len()
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_once() {
+    let mut org = generate(OrgSpec {
+        accounts: 60,
+        permission_sets: 8,
+        groups: 8,
+        users: 2,
+        seed: 5,
+    });
+    // Set 0 is stale in one account only; the generator makes 1, 4, 7 stale
+    // in several; 2 and 5 are edited below, and 5 never gets in sync.
+    let one = org
+        .snapshot
+        .assignments
+        .iter()
+        .find(|a| a.permission_set_arn == support::ps_arn(0))
+        .unwrap()
+        .account_id
+        .clone();
+    org.snapshot
+        .permission_sets
+        .iter_mut()
+        .find(|p| p.arn == support::ps_arn(0))
+        .unwrap()
+        .not_provisioned_accounts = [one.clone()].into();
+    let sim = Simulator::from_snapshot(org.snapshot.clone())
+        .unwrap()
+        .with_service(ServiceModel::default());
+    sim.mark_permission_set_changed(&support::ps_arn(2));
+    sim.mark_permission_set_changed(&support::ps_arn(5));
+    sim.never_in_sync(
+        &support::ps_arn(5),
+        "policy document exceeds the size limit",
+    );
+    let client = client(&sim);
+    let owned: BTreeMap<PermissionSetArn, String> = org
+        .snapshot
+        .permission_sets
+        .iter()
+        .map(|p| (p.arn.clone(), p.name.clone()))
+        .collect();
+
+    let stale = || async {
+        let mut out = BTreeSet::new();
+        for arn in owned.keys() {
+            let page = sim
+                .list_accounts_for_provisioned_permission_set(
+                    &instance(),
+                    arn,
+                    Some(ProvisioningFilter::LatestNotProvisioned),
+                    None,
+                )
+                .await
+                .unwrap();
+            if !page.items.is_empty() {
+                out.insert(arn.clone());
+            }
+        }
+        out
+    };
+    let before = stale().await;
+    let expected: BTreeSet<PermissionSetArn> = [0, 1, 2, 4, 5, 7]
+        .into_iter()
+        .map(support::ps_arn)
+        .collect();
+    assert_eq!(before, expected);
+
+    let reports = reprovision(&client, &instance(), &owned, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 6);
+    for r in &reports {
+        let target = if r.permission_set_arn == support::ps_arn(0) {
+            one.to_string()
+        } else {
+            "ALL_PROVISIONED_ACCOUNTS".to_owned()
+        };
+        assert_eq!(r.target, target);
+        let outcome = if r.permission_set_arn == support::ps_arn(5) {
+            Outcome::Failed {
+                reason: "policy document exceeds the size limit".to_owned(),
+            }
+        } else {
+            Outcome::Succeeded
+        };
+        assert_eq!(r.outcome, outcome, "{}", r.permission_set_name);
+    }
+    let stats = sim.service_stats();
+    assert_eq!(stats.max_provisioning, PROVISION_CONCURRENCY);
+    assert_eq!((stats.throttles(), stats.conflicts), (0, 0));
+    // One provisioning a set, the hopeless one included: not looped on.
+    assert_eq!(stats.provisionings.len(), 6);
+    assert!(stats.provisionings.values().all(|n| *n == 1));
+    assert_eq!(stale().await, [support::ps_arn(5)].into());
+
+    // A second pass reports it again, once, and then stops too.
+    let again = reprovision(&client, &instance(), &owned, &ApplyOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(sim.service_stats().provisionings[&support::ps_arn(5)], 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn deleting_an_assignment_already_gone_succeeds() {
+    let org = generate(OrgSpec::small());
+    let config = Config::parse(
+        "gone.yaml",
+        &format!(
+            "assignments:\n- group: {}\n  permission_set: {}\n  ous: [Sandbox]\n",
+            org.groups[0], org.permission_sets[0]
+        ),
+    )
+    .unwrap();
+    let sim = Simulator::from_snapshot(org.snapshot)
+        .unwrap()
+        .with_service(ServiceModel::default());
+    let client = client(&sim);
+    let plan = plan_now(&client, &config).await;
+    let deletes: Vec<_> = plan.deletes().take(3).map(|c| c.assignment()).collect();
+    assert_eq!(deletes.len(), 3);
+    // Someone else deletes them between plan and apply, one at a time.
+    for a in &deletes {
+        sim.delete_account_assignment(&instance(), a).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    assert!(
+        deletes
+            .iter()
+            .all(|a| !sim.snapshot().assignments.contains(a))
+    );
+
+    let report = apply(&client, &plan).await;
+    for o in report
+        .operations
+        .iter()
+        .filter(|o| deletes.contains(&o.change.assignment()))
+    {
+        assert_eq!(o.outcome, Outcome::Succeeded);
+    }
+    assert!(report.all_succeeded());
+    assert!(plan_now(&client, &config).await.is_empty());
+}
+
+/// 2,000 creates over 400 accounts with the service model on and the
+/// default budget: prints the virtual time, the calls, and the fraction of
+/// the physical limit reached. Run with
+/// `cargo test -p ssomatrix-engine --test apply -- --ignored --nocapture`.
+#[tokio::test(start_paused = true)]
+#[ignore = "benchmark: prints numbers, asserts nothing about speed"]
+async fn benchmark_2000_creates_over_400_accounts() {
+    let mut org = generate(OrgSpec {
+        accounts: 400,
+        permission_sets: 4,
+        groups: 5,
+        users: 1,
+        seed: 3,
+    });
+    org.snapshot.assignments.clear();
+    for a in &mut org.snapshot.organization.accounts {
+        a.state = AccountState::Active;
+    }
+    for p in &mut org.snapshot.permission_sets {
+        p.not_provisioned_accounts.clear();
+    }
+    let config = Config::parse(
+        "bench.yaml",
+        &format!(
+            "assignments:\n- groups: [{}]\n  permission_set: {}\n  ous: [_root_]\n",
+            org.groups.join(", "),
+            org.permission_sets[0]
+        ),
+    )
+    .unwrap();
+    let model = ServiceModel::default();
+    let mean_latency = model.assignment_latency.mean().as_secs_f64();
+    let sim = Simulator::from_snapshot(org.snapshot)
+        .unwrap()
+        .with_service(model);
+    let client = client(&sim);
+    let plan = plan_now(&client, &config).await;
+    assert_eq!(plan.creates().count(), 2000);
+    let before = sim.calls();
+
+    let start = Instant::now();
+    let report = apply(&client, &plan).await;
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(report.all_succeeded());
+
+    let mut calls: BTreeMap<&str, u64> = sim.calls();
+    for (op, n) in before {
+        *calls.entry(op).or_default() -= n;
+    }
+    calls.retain(|_, n| *n > 0);
+    let total: u64 = calls.values().sum();
+    let per_op = total as f64 / 2000.0;
+    let tps = Budget::default().sso_tps;
+    let limit = (tps / per_op).min(15.0 / mean_latency);
+    let achieved = 2000.0 / seconds;
+    let stats = sim.service_stats();
+    println!("apply 2,000 creates over 400 accounts: {seconds:.1} s virtual");
+    for (op, n) in &calls {
+        println!("  {op:<50} {n:>6}");
+    }
+    println!(
+        "calls per operation {per_op:.2}; limit min({tps}/{per_op:.2}, 15/{mean_latency:.2} s) = {limit:.2} ops/s; \
+         achieved {achieved:.2} ops/s = {:.1}% of the limit",
+        100.0 * achieved / limit
+    );
+    println!(
+        "throttles {} (rate {}, quota {}), conflicts {}, max outstanding {}, client retries {:?}, max sso calls in 1 s {}",
+        stats.throttles(),
+        stats.rate_throttles,
+        stats.quota_throttles,
+        stats.conflicts,
+        stats.max_outstanding,
+        client.stats.snapshot().retries,
+        sim.max_calls_in_window("sso:", Duration::from_secs(1))
+    );
+}
