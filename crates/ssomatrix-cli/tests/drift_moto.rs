@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ssomatrix_core::ids::PrincipalType;
 use ssomatrix_testkit::fixture::{self, GROUP_ADMINS, GROUP_FINOPS, GROUP_TEAM_A};
@@ -19,23 +19,15 @@ use ssomatrix_testkit::seed_moto_blocking;
 /// The binary with nothing from the developer's environment: dummy
 /// credentials, this moto, no `~/.aws`, a fixed date.
 fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ssomatrix"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", dir.join("no-such-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-such-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("SSOMATRIX_TODAY", "2026-06-15")
-        .output()
-        .unwrap()
+    ssomatrix_testkit::binary_against_moto(
+        env!("CARGO_BIN_EXE_ssomatrix"),
+        endpoint,
+        dir,
+        "2026-06-15",
+    )
+    .args(args)
+    .output()
+    .unwrap()
 }
 
 fn show(o: &Output) -> String {

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -355,21 +355,8 @@ impl World {
 /// config and credentials files point at paths that do not exist so that
 /// `~/.aws` cannot either.
 fn run_against(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ssomatrix"))
+    ssomatrix_testkit::binary_against_moto(env!("CARGO_BIN_EXE_ssomatrix"), endpoint, dir, TODAY)
         .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_CONFIG_FILE", dir.join("no-such-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            dir.join("no-such-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("SSOMATRIX_TODAY", TODAY)
         .output()
         .unwrap()
 }
@@ -704,7 +691,9 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
     // aws-finops' assignment in sandbox-02 is declared by rule #2 (`_root_`),
     // so it is left alone without an "undeclared assignment" warning.
     assert!(
-        !warnings.iter().any(|(_, m)| m.contains("undeclared assignment")),
+        !warnings
+            .iter()
+            .any(|(_, m)| m.contains("undeclared assignment")),
         "{warnings:#?}"
     );
     for account in ["(nonprod-23)", "(audit)", "(critical-01)"] {

@@ -26,3 +26,31 @@ pub use seed::{sdk_config, seed_moto, seed_moto_blocking};
 pub fn aws_ports(endpoint: &str) -> ssomatrix_aws::AwsPorts {
     ssomatrix_aws::AwsPorts::from_sdk_config(&sdk_config(endpoint))
 }
+
+/// A command running the `ssomatrix` binary `bin` in `dir` that can reach
+/// nothing but moto at `endpoint`: the environment is cleared, the
+/// credentials are dummies, the AWS config and credentials files point at
+/// paths in `dir` that do not exist (so `~/.aws` cannot leak in), instance
+/// metadata is off, and `SSOMATRIX_TODAY` fixes the date plans are made on.
+pub fn binary_against_moto(
+    bin: &str,
+    endpoint: &str,
+    dir: &std::path::Path,
+    today: &str,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(bin);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_CONFIG_FILE", dir.join("no-such-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-such-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SSOMATRIX_TODAY", today);
+    cmd
+}
