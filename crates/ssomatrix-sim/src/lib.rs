@@ -552,7 +552,9 @@ impl State {
             OpKind::Delete => &mut stats.deletes,
         };
         *counts.entry(a.clone()).or_default() += 1;
-        let completes_at = Instant::now() + model.config.assignment_latency.sample(&mut model.rng);
+        let latency = model.config.assignment_latency.sample(&mut model.rng);
+        stats.assignment_latency += latency;
+        let completes_at = Instant::now() + latency;
         let request_id = self.request_id();
         // The failure reason waits in the status until completion;
         // `public_status` hides it while the operation is in progress.

@@ -127,6 +127,9 @@ pub struct ServiceStats {
     pub conflicts: u64,
     /// Operations that completed `FAILED`.
     pub failed: u64,
+    /// The latencies drawn for accepted assignment operations, summed (the
+    /// mean is this over the accepted creates and deletes).
+    pub assignment_latency: Duration,
     /// Accepted creates, by assignment.
     pub creates: std::collections::BTreeMap<Assignment, u32>,
     /// Accepted deletes, by assignment.
@@ -136,6 +139,12 @@ pub struct ServiceStats {
 }
 
 impl ServiceStats {
+    /// The mean latency of the accepted assignment operations.
+    pub fn mean_assignment_latency(&self) -> Duration {
+        let n: u32 = self.creates.values().chain(self.deletes.values()).sum();
+        self.assignment_latency.checked_div(n).unwrap_or_default()
+    }
+
     /// Every throttle the service answered.
     pub fn throttles(&self) -> u64 {
         self.rate_throttles + self.quota_throttles
