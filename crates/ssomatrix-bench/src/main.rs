@@ -1,0 +1,245 @@
+//! ssomatrix-bench: plans and applies synthetic organisations of S, M, L and
+//! XL size against the simulated sso-admin service (quotas and latency on,
+//! in paused tokio time), next to the lower bounds of DESIGN.md and to peer
+//! algorithms (Terraform, aws-sso-util) over the same simulator.
+//!
+//! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
+
+mod generate;
+mod measure;
+mod peers;
+
+use std::fmt::Write;
+
+use anyhow::{Context, anyhow};
+use clap::Parser;
+use serde::Serialize;
+
+use generate::{SIZES, Size, generate};
+use measure::{ApplyRun, PlanRun};
+use peers::PeerRun;
+
+/// The seed of every generated organisation.
+const SEED: u64 = 2026;
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmark ssomatrix's plan and apply against the simulated service")]
+struct Args {
+    /// Organisation size: s (50 accounts), m (500), l (2,000) or xl (7,000).
+    #[arg(long, value_parser = ["s", "m", "l", "xl"])]
+    size: String,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the organisation (`snapshot.yaml`, for `--snapshot`) and
+    /// the file (`assignments.yaml`) into this directory.
+    #[arg(long, value_name = "DIR")]
+    write: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    size: String,
+    accounts: usize,
+    permission_sets: usize,
+    groups: usize,
+    desired_assignments: usize,
+    live_assignments: usize,
+    plan: PlanRun,
+    apply: ApplyRun,
+    baselines: Baselines,
+}
+
+#[derive(Debug, Serialize)]
+struct Baselines {
+    terraform: Terraform,
+    aws_sso_util: AwsSsoUtil,
+}
+
+#[derive(Debug, Serialize)]
+struct Terraform {
+    plan: PeerRun,
+    apply: PeerRun,
+}
+
+#[derive(Debug, Serialize)]
+struct AwsSsoUtil {
+    plan: PeerRun,
+}
+
+/// Generates the organisation of `size` and runs everything on it, in one
+/// paused runtime: virtual time advances only while every task waits.
+fn run(size: Size) -> anyhow::Result<Report> {
+    let generated = generate(size, SEED)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .context("building the tokio runtime")?;
+    runtime.block_on(async {
+        let (plan, apply, the_plan) = measure::ours(&generated).await?;
+        let terraform = Terraform {
+            plan: peers::terraform_plan(&generated).await?,
+            apply: peers::terraform_apply(&generated, &the_plan).await?,
+        };
+        let aws_sso_util = AwsSsoUtil {
+            plan: peers::aws_sso_util_plan(&generated).await?,
+        };
+        Ok(Report {
+            size: size.name.to_owned(),
+            accounts: size.accounts,
+            permission_sets: size.permission_sets,
+            groups: size.groups,
+            desired_assignments: generated.desired.len(),
+            live_assignments: generated.snapshot.assignments.len(),
+            plan,
+            apply,
+            baselines: Baselines {
+                terraform,
+                aws_sso_util,
+            },
+        })
+    })
+}
+
+fn table(r: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "size {}: {} accounts, {} permission sets, {} groups; {} assignments wanted, {} live",
+        r.size.to_uppercase(),
+        r.accounts,
+        r.permission_sets,
+        r.groups,
+        r.desired_assignments,
+        r.live_assignments
+    );
+    let p = &r.plan;
+    let _ = writeln!(
+        out,
+        "plan: {} calls ({} sso-admin; bound {} = {} pairs + {} permission sets), {:.1} s virtual, \
+         bound {:.1} s ({:.2}x), cpu {:.2} s, peak rss {:.0} MB; {} to create, {} to delete",
+        p.calls,
+        p.sso_calls,
+        p.lower_bound_calls,
+        p.pairs,
+        p.permission_sets_read,
+        p.virtual_seconds,
+        p.lower_bound_seconds,
+        ratio(p.virtual_seconds, p.lower_bound_seconds),
+        p.cpu_seconds,
+        p.peak_rss_mb,
+        p.creates,
+        p.deletes
+    );
+    let a = &r.apply;
+    let _ = writeln!(
+        out,
+        "apply: {} ops ({} succeeded), {} calls ({:.2} an op), {:.1} s virtual, bound {:.1} s \
+         ({:.0}% of the limit); service throttles {}, conflicts {}",
+        a.ops,
+        a.succeeded,
+        a.calls,
+        a.calls_per_op,
+        a.virtual_seconds,
+        a.lower_bound_seconds,
+        100.0 * a.efficiency,
+        a.service_throttles,
+        a.service_conflicts
+    );
+    for (name, run) in [
+        ("terraform plan", &r.baselines.terraform.plan),
+        ("terraform apply", &r.baselines.terraform.apply),
+        ("aws-sso-util plan", &r.baselines.aws_sso_util.plan),
+    ] {
+        let _ = writeln!(
+            out,
+            "{name}: {} calls, {:.1} s virtual{}",
+            run.calls,
+            run.virtual_seconds,
+            run.unsuccessful
+                .map(|n| format!(", {n} not succeeded"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(out, "calls by operation (plan / apply):");
+    let ops: std::collections::BTreeSet<&String> = p
+        .calls_by_operation
+        .keys()
+        .chain(a.calls_by_operation.keys())
+        .collect();
+    for op in ops {
+        let _ = writeln!(
+            out,
+            "  {op:<50} {:>7} {:>7}",
+            p.calls_by_operation.get(op).copied().unwrap_or(0),
+            a.calls_by_operation.get(op).copied().unwrap_or(0)
+        );
+    }
+    out
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let size = Size::named(&args.size).ok_or_else(|| {
+        anyhow!(
+            "unknown size `{}`; use one of {}",
+            args.size,
+            SIZES.map(|s| s.name).join(", ")
+        )
+    })?;
+    if let Some(dir) = &args.write {
+        let generated = generate(size, SEED)?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        // JSON is YAML, so the snapshot loads as a snapshot file.
+        let snapshot = serde_json::to_string_pretty(&generated.snapshot)?;
+        for (name, text) in [
+            ("snapshot.yaml", snapshot.as_str()),
+            ("assignments.yaml", generated.config_text.as_str()),
+        ] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    let report = run(size)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", table(&report));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_small_benchmark_runs_within_its_bounds() {
+        let r = run(Size::named("s").unwrap()).unwrap();
+        // Reading can do no better than one listing per pair and set.
+        assert!(r.plan.sso_calls >= r.plan.lower_bound_calls);
+        assert!(r.plan.virtual_seconds >= r.plan.lower_bound_seconds);
+        assert!(r.apply.ops > 0);
+        assert_eq!(r.apply.succeeded, r.apply.ops);
+        assert!(r.apply.calls >= r.apply.ops as u64);
+        assert!(r.apply.virtual_seconds >= r.apply.lower_bound_seconds);
+        // The peers did their work without errors.
+        assert_eq!(r.baselines.terraform.apply.unsuccessful, Some(0));
+        assert!(r.baselines.terraform.plan.calls >= r.desired_assignments as u64);
+        let json = serde_json::to_value(&r).unwrap();
+        for key in [
+            "calls",
+            "virtual_seconds",
+            "lower_bound_seconds",
+            "cpu_seconds",
+            "peak_rss_mb",
+        ] {
+            assert!(json["plan"][key].is_number(), "plan.{key}");
+        }
+    }
+}

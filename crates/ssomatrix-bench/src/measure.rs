@@ -1,0 +1,235 @@
+//! Runs ssomatrix's own plan (inventory + planner) and apply (executor)
+//! against the simulator with the service model on, and the lower bounds of
+//! DESIGN.md's performance model they are measured against.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use serde::Serialize;
+use ssomatrix_core::ids::InstanceArn;
+use ssomatrix_core::plan::{Plan, plan};
+use ssomatrix_engine::executor::{
+    self, ApplyControl, ApplyOptions, Outcome, SERVICE_MAX_IN_FLIGHT,
+};
+use ssomatrix_engine::inventory::{Progress, read_live_state};
+use ssomatrix_engine::{Budget, Client, Ports, ReadOptions};
+use ssomatrix_sim::{FaultPlan, ServiceModel, Simulator};
+use tokio::time::Instant;
+
+use crate::generate::{Generated, INSTANCE, today};
+
+/// The round trip every call takes, for every strategy alike: a sequential
+/// client pays it on every call, a concurrent one hides it.
+pub const ROUND_TRIP: Duration = Duration::from_millis(50);
+
+pub type SimClient = Client<Simulator, Simulator, Simulator>;
+
+/// A fresh instance of `generated` with AWS's quotas and latencies.
+pub fn simulator(generated: &Generated) -> anyhow::Result<Simulator> {
+    Ok(Simulator::from_snapshot(generated.snapshot.clone())?
+        .with_service(ServiceModel::default())
+        .with_faults(FaultPlan::new().latency("*", ROUND_TRIP)))
+}
+
+pub fn client(sim: &Simulator, budget: Budget) -> SimClient {
+    Client::new(
+        Ports {
+            sso: sim.clone(),
+            ids: sim.clone(),
+            org: sim.clone(),
+        },
+        budget,
+    )
+}
+
+pub fn instance() -> anyhow::Result<InstanceArn> {
+    Ok(InstanceArn::new(INSTANCE)?)
+}
+
+/// Calls the simulator saw since `before`, by operation.
+pub fn calls_since(sim: &Simulator, before: &BTreeMap<&'static str, u64>) -> BTreeMap<String, u64> {
+    sim.calls()
+        .into_iter()
+        .map(|(op, n)| (op.to_owned(), n - before.get(op).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// User + system CPU seconds of this process, from /proc (Linux; 0 elsewhere).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Peak resident set size in MB, from /proc (Linux; 0 elsewhere).
+pub fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Restarts the peak RSS from the current RSS, so that the peak measured
+/// next is the planning's, not the generator's. Best effort: where
+/// /proc/self/clear_refs cannot be written, the peak covers the whole run.
+pub fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanRun {
+    pub calls: u64,
+    pub calls_by_operation: BTreeMap<String, u64>,
+    pub virtual_seconds: f64,
+    /// (pairs + permission sets) / sso-admin TPS budget.
+    pub lower_bound_seconds: f64,
+    pub lower_bound_calls: u64,
+    /// sso-admin calls, which the lower bound counts.
+    pub sso_calls: u64,
+    pub pairs: u64,
+    pub permission_sets_read: u64,
+    pub cpu_seconds: f64,
+    pub peak_rss_mb: f64,
+    pub creates: usize,
+    pub deletes: usize,
+    pub unchanged: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyRun {
+    pub ops: usize,
+    pub succeeded: usize,
+    pub calls: u64,
+    pub calls_by_operation: BTreeMap<String, u64>,
+    pub virtual_seconds: f64,
+    /// N / min(TPS budget / calls per operation, 15 / mean latency).
+    pub lower_bound_seconds: f64,
+    pub calls_per_op: f64,
+    pub mean_latency_seconds: f64,
+    /// Share of the limit reached: lower bound / virtual seconds.
+    pub efficiency: f64,
+    pub service_throttles: u64,
+    pub service_conflicts: u64,
+}
+
+/// ssomatrix's plan then apply, on one simulator; returns the plan too.
+pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, Plan)> {
+    let sim = simulator(generated)?;
+    let budget = Budget::default();
+    let client = client(&sim, budget.clone());
+
+    reset_peak_rss();
+    let cpu0 = cpu_seconds();
+    let start = Instant::now();
+    let live = read_live_state(
+        &client,
+        &generated.config,
+        &ReadOptions::default(),
+        &Progress::default(),
+    )
+    .await
+    .context("reading the live state")?;
+    let the_plan =
+        plan(&generated.config, &live, today()?).map_err(|e| anyhow!("planning: {e}"))?;
+    let virtual_seconds = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu0;
+    let rss = peak_rss_mb();
+    let by_op = calls_since(&sim, &BTreeMap::new());
+
+    // The pairs that hold assignments, of the permission sets the file reads.
+    let pairs: BTreeSet<_> = generated
+        .snapshot
+        .assignments
+        .iter()
+        .filter(|a| live.read_permission_sets.contains(&a.permission_set_arn))
+        .map(|a| (&a.account_id, &a.permission_set_arn))
+        .collect();
+    let sets = live.read_permission_sets.len() as u64;
+    let bound_calls = pairs.len() as u64 + sets;
+    let plan_run = PlanRun {
+        calls: by_op.values().sum(),
+        sso_calls: by_op
+            .iter()
+            .filter(|(op, _)| op.starts_with("sso:"))
+            .map(|(_, n)| n)
+            .sum(),
+        calls_by_operation: by_op,
+        virtual_seconds,
+        lower_bound_seconds: bound_calls as f64 / budget.sso_tps,
+        lower_bound_calls: bound_calls,
+        pairs: pairs.len() as u64,
+        permission_sets_read: sets,
+        cpu_seconds: cpu,
+        peak_rss_mb: rss,
+        creates: the_plan.summary.create,
+        deletes: the_plan.summary.delete,
+        unchanged: the_plan.summary.unchanged,
+    };
+
+    let before = sim.calls();
+    let stats_before = sim.service_stats();
+    let start = Instant::now();
+    let report = executor::apply(
+        &client,
+        &instance()?,
+        &the_plan,
+        &ApplyOptions::default(),
+        &ApplyControl::default(),
+    )
+    .await;
+    let virtual_seconds = start.elapsed().as_secs_f64();
+    let by_op = calls_since(&sim, &before);
+    let stats = sim.service_stats();
+    let ops = the_plan.changes.len();
+    let calls: u64 = by_op.values().sum();
+    let mean_latency = ServiceModel::default()
+        .assignment_latency
+        .mean()
+        .as_secs_f64();
+    let bound = apply_lower_bound(ops, calls, budget.sso_tps, mean_latency);
+    let apply_run = ApplyRun {
+        ops,
+        succeeded: report.count(|o| *o == Outcome::Succeeded),
+        calls,
+        calls_by_operation: by_op,
+        virtual_seconds,
+        lower_bound_seconds: bound,
+        calls_per_op: if ops == 0 {
+            0.0
+        } else {
+            calls as f64 / ops as f64
+        },
+        mean_latency_seconds: mean_latency,
+        efficiency: if virtual_seconds > 0.0 {
+            bound / virtual_seconds
+        } else {
+            1.0
+        },
+        service_throttles: stats.throttles() - stats_before.throttles(),
+        service_conflicts: stats.conflicts - stats_before.conflicts,
+    };
+    Ok((plan_run, apply_run, the_plan))
+}
+
+/// N / min(TPS / calls per operation, 15 / mean latency), with the calls
+/// per operation measured (at least the one write each operation is).
+pub fn apply_lower_bound(ops: usize, calls: u64, tps: f64, mean_latency: f64) -> f64 {
+    if ops == 0 {
+        return 0.0;
+    }
+    let per_op = (calls as f64 / ops as f64).max(1.0);
+    let rate = (tps / per_op).min(SERVICE_MAX_IN_FLIGHT as f64 / mean_latency);
+    ops as f64 / rate
+}
