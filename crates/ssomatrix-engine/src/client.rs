@@ -166,10 +166,22 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
 
     /// Calls `f` inside the budget of `service`, retrying retryable errors
     /// with jittered exponential backoff, at most `max_retries` times.
-    pub async fn call<T, F, Fut>(
+    pub async fn call<T, F, Fut>(&self, service: Service, op: &'static str, f: F) -> PortResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = PortResult<T>>,
+    {
+        self.call_retrying(service, op, self.budget.max_retries, f)
+            .await
+    }
+
+    /// [`Client::call`] with its own retry bound (0: one attempt), for calls
+    /// whose caller has a cheaper fallback than waiting out a backoff.
+    pub async fn call_retrying<T, F, Fut>(
         &self,
         service: Service,
         op: &'static str,
+        max_retries: u32,
         mut f: F,
     ) -> PortResult<T>
     where
@@ -182,7 +194,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
             self.stats.call(op);
             match f().await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.kind.is_retryable() && attempt < self.budget.max_retries => {
+                Err(e) if e.kind.is_retryable() && attempt < max_retries => {
                     self.stats.retry(e.kind);
                     tracing::debug!(operation = op, kind = ?e.kind, attempt, "retrying: {}", e.message);
                     tokio::time::sleep(self.backoff(attempt)).await;
@@ -209,6 +221,22 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         &self,
         service: Service,
         op: &'static str,
+        f: F,
+    ) -> PortResult<Vec<T>>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = PortResult<Page<T>>>,
+    {
+        self.all_pages_retrying(service, op, self.budget.max_retries, f)
+            .await
+    }
+
+    /// [`Client::all_pages`] with its own retry bound for each page.
+    pub async fn all_pages_retrying<T, F, Fut>(
+        &self,
+        service: Service,
+        op: &'static str,
+        max_retries: u32,
         mut f: F,
     ) -> PortResult<Vec<T>>
     where
@@ -218,7 +246,9 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let page = self.call(service, op, || f(token.clone())).await?;
+            let page = self
+                .call_retrying(service, op, max_retries, || f(token.clone()))
+                .await?;
             out.extend(page.items);
             match page.next_token {
                 Some(next) if Some(&next) == token.as_ref() => {

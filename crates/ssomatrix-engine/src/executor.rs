@@ -273,24 +273,40 @@ async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) {
     let sso = &client.ports.sso;
     let filter = Some(OperationState::InProgress);
+    // Once a listing fails for any reason but throttling, the phase polls
+    // each operation instead: an implementation without the listing (moto)
+    // must cost one failed call, not a backoff on every tick.
+    let mut listing = true;
     loop {
-        tokio::time::sleep(options.status_list_interval).await;
+        let interval = if listing {
+            options.status_list_interval
+        } else {
+            options.poll_interval
+        };
+        tokio::time::sleep(interval).await;
         let Some(mark) = watch.mark() else { continue };
+        if !listing {
+            watch.wake(mark, None);
+            continue;
+        }
+        // No retries here: the next tick is the retry.
         let listed = match action {
             Action::Create => {
                 client
-                    .all_pages(
+                    .all_pages_retrying(
                         Service::SsoAdmin,
                         "sso:ListAccountAssignmentCreationStatus",
+                        0,
                         |t| sso.list_account_assignment_creation_status(instance, filter, t),
                     )
                     .await
             }
             Action::Delete => {
                 client
-                    .all_pages(
+                    .all_pages_retrying(
                         Service::SsoAdmin,
                         "sso:ListAccountAssignmentDeletionStatus",
+                        0,
                         |t| sso.list_account_assignment_deletion_status(instance, filter, t),
                     )
                     .await
@@ -301,9 +317,16 @@ async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                 let in_progress: BTreeSet<String> = ops.into_iter().map(|o| o.request_id).collect();
                 watch.wake(mark, Some(&in_progress));
             }
+            Err(e) if e.kind == ErrorKind::Throttled => {
+                tracing::debug!(
+                    "listing operations in progress was throttled; trying again next tick"
+                );
+            }
             Err(e) => {
-                // Every waiting operation describes itself instead.
-                tracing::warn!("listing operations in progress failed: {e}");
+                tracing::warn!(
+                    "listing operations in progress failed ({e}); polling each operation instead"
+                );
+                listing = false;
                 watch.wake(mark, None);
             }
         }
