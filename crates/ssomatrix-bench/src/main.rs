@@ -118,7 +118,7 @@ fn table(r: &Report) -> String {
     let _ = writeln!(
         out,
         "plan: {} calls ({} sso-admin; bound {} = {} pairs + {} permission sets), {:.1} s virtual, \
-         bound {:.1} s ({:.2}x), cpu {:.2} s, peak rss {:.0} MB; {} to create, {} to delete",
+         bound {:.1} s ({:.2}x), cpu {:.2} s ({:.2} s reading, of which the simulator ~{:.2} s), peak rss {:.0} MB; {} to create, {} to delete",
         p.calls,
         p.sso_calls,
         p.lower_bound_calls,
@@ -128,6 +128,8 @@ fn table(r: &Report) -> String {
         p.lower_bound_seconds,
         ratio(p.virtual_seconds, p.lower_bound_seconds),
         p.cpu_seconds,
+        p.read_cpu_seconds,
+        p.simulator_cpu_seconds,
         p.peak_rss_mb,
         p.creates,
         p.deletes
@@ -162,6 +164,12 @@ fn table(r: &Report) -> String {
                 .unwrap_or_default()
         );
     }
+    let _ = writeln!(
+        out,
+        "plan calls: terraform {:.2}x ours, aws-sso-util {:.2}x ours",
+        ratio(r.baselines.terraform.plan.calls as f64, p.calls as f64),
+        ratio(r.baselines.aws_sso_util.plan.calls as f64, p.calls as f64)
+    );
     let _ = writeln!(out, "calls by operation (plan / apply):");
     let ops: std::collections::BTreeSet<&String> = p
         .calls_by_operation

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use serde::Serialize;
-use ssomatrix_core::ids::InstanceArn;
+use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn, PrincipalId};
 use ssomatrix_core::plan::{Plan, plan};
+use ssomatrix_core::ports::SsoAdmin;
 use ssomatrix_engine::executor::{
     self, ApplyControl, ApplyOptions, Outcome, SERVICE_MAX_IN_FLIGHT,
 };
@@ -101,10 +102,22 @@ pub struct PlanRun {
     pub pairs: u64,
     pub permission_sets_read: u64,
     pub cpu_seconds: f64,
+    /// Of `cpu_seconds`, the inventory read, the simulator answering it
+    /// included (it runs in this process); the rest is the planner.
+    pub read_cpu_seconds: f64,
+    /// Of `read_cpu_seconds`, an estimate of the simulator's share: the CPU
+    /// of answering the same `ListAccountAssignments` calls again, directly.
+    /// Against AWS this work is the service's, not ours.
+    pub simulator_cpu_seconds: f64,
     pub peak_rss_mb: f64,
     pub creates: usize,
     pub deletes: usize,
     pub unchanged: usize,
+    /// Not run, counted: the sso-admin and identitystore calls of reading by
+    /// principal instead of by pair (list every group and user, then one
+    /// paginated `ListAccountAssignmentsForPrincipal` each). It cannot see
+    /// assignments of deleted principals.
+    pub principal_first_calls_estimate: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -141,6 +154,7 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
     )
     .await
     .context("reading the live state")?;
+    let read_cpu = cpu_seconds() - cpu0;
     let the_plan =
         plan(&generated.config, &live, today()?).map_err(|e| anyhow!("planning: {e}"))?;
     let virtual_seconds = start.elapsed().as_secs_f64();
@@ -156,6 +170,8 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         .filter(|a| live.read_permission_sets.contains(&a.permission_set_arn))
         .map(|a| (&a.account_id, &a.permission_set_arn))
         .collect();
+    let simulator_cpu = simulator_read_cpu(generated, &pairs).await?;
+    let principal_first = principal_first_calls(generated);
     let sets = live.read_permission_sets.len() as u64;
     let bound_calls = pairs.len() as u64 + sets;
     let plan_run = PlanRun {
@@ -172,10 +188,13 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         pairs: pairs.len() as u64,
         permission_sets_read: sets,
         cpu_seconds: cpu,
+        read_cpu_seconds: read_cpu,
+        simulator_cpu_seconds: simulator_cpu,
         peak_rss_mb: rss,
         creates: the_plan.summary.create,
         deletes: the_plan.summary.delete,
         unchanged: the_plan.summary.unchanged,
+        principal_first_calls_estimate: principal_first,
     };
 
     let before = sim.calls();
@@ -221,6 +240,40 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         service_conflicts: stats.conflicts - stats_before.conflicts,
     };
     Ok((plan_run, apply_run, the_plan))
+}
+
+/// See [`PlanRun::principal_first_calls_estimate`].
+fn principal_first_calls(generated: &Generated) -> u64 {
+    let pages = |n: usize| n.div_ceil(ssomatrix_sim::page_size::SSO_ADMIN).max(1) as u64;
+    let mut per_principal: BTreeMap<&PrincipalId, usize> = BTreeMap::new();
+    for a in &generated.snapshot.assignments {
+        *per_principal.entry(&a.principal_id).or_default() += 1;
+    }
+    let s = &generated.snapshot;
+    let listing = |n: usize| n.div_ceil(ssomatrix_sim::page_size::IDENTITY_STORE).max(1) as u64;
+    listing(s.groups.len())
+        + listing(s.users.len())
+        + s.groups
+            .iter()
+            .chain(&s.users)
+            .map(|p| pages(per_principal.get(&p.id).copied().unwrap_or(0)))
+            .sum::<u64>()
+}
+
+/// The CPU the simulator spends answering one `ListAccountAssignments`
+/// for each of `pairs`, without the engine, quotas or latency.
+async fn simulator_read_cpu(
+    generated: &Generated,
+    pairs: &BTreeSet<(&AccountId, &PermissionSetArn)>,
+) -> anyhow::Result<f64> {
+    let sim = Simulator::from_snapshot(generated.snapshot.clone())?;
+    let instance = instance()?;
+    let cpu0 = cpu_seconds();
+    for (account, ps) in pairs {
+        sim.list_account_assignments(&instance, account, ps, None)
+            .await?;
+    }
+    Ok(cpu_seconds() - cpu0)
 }
 
 /// N / min(TPS / calls per operation, 15 / mean latency), with the calls
