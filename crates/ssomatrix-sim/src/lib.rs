@@ -97,7 +97,10 @@ struct Provision {
 
 #[derive(Debug)]
 struct State {
+    /// Everything but the assignments, which live in `assignments`.
     snapshot: Snapshot,
+    /// The live assignments by (account, permission set).
+    assignments: BTreeMap<(AccountId, PermissionSetArn), BTreeSet<PrincipalRef>>,
     /// Accounts where each permission set is provisioned (in sync or not).
     provisioned: BTreeMap<PermissionSetArn, BTreeSet<AccountId>>,
     operations: BTreeMap<String, Operation>,
@@ -122,7 +125,7 @@ pub struct Simulator {
 
 impl Simulator {
     /// Builds a simulator from a checked snapshot.
-    pub fn from_snapshot(snapshot: Snapshot) -> Result<Self, SimError> {
+    pub fn from_snapshot(mut snapshot: Snapshot) -> Result<Self, SimError> {
         snapshot.org_tree()?;
         let mut provisioned: BTreeMap<PermissionSetArn, BTreeSet<AccountId>> = BTreeMap::new();
         for a in &snapshot.assignments {
@@ -137,8 +140,22 @@ impl Simulator {
                 .or_default()
                 .extend(ps.not_provisioned_accounts.iter().cloned());
         }
+        // The assignments live in the index from here on (listing one
+        // account's permission set must not scan the whole instance).
+        let mut assignments: BTreeMap<(AccountId, PermissionSetArn), BTreeSet<PrincipalRef>> =
+            BTreeMap::new();
+        for a in std::mem::take(&mut snapshot.assignments) {
+            assignments
+                .entry((a.account_id, a.permission_set_arn))
+                .or_default()
+                .insert(PrincipalRef {
+                    principal_type: a.principal_type,
+                    principal_id: a.principal_id,
+                });
+        }
         let state = State {
             snapshot,
+            assignments,
             provisioned,
             operations: BTreeMap::new(),
             provisions: BTreeMap::new(),
@@ -171,6 +188,18 @@ impl Simulator {
         let mut st = self.lock();
         st.settle(Instant::now());
         let mut s = st.snapshot.clone();
+        s.assignments = st
+            .assignments
+            .iter()
+            .flat_map(|((account, ps), principals)| {
+                principals.iter().map(move |p| Assignment {
+                    account_id: account.clone(),
+                    permission_set_arn: ps.clone(),
+                    principal_type: p.principal_type,
+                    principal_id: p.principal_id.clone(),
+                })
+            })
+            .collect();
         s.sort();
         s
     }
@@ -582,16 +611,30 @@ impl State {
                     .or_default()
                     .insert(a.account_id.clone());
                 // Like the service, a duplicate create is not rejected.
-                if !self.snapshot.assignments.contains(a) {
-                    self.snapshot.assignments.push(a.clone());
-                }
+                self.assignments
+                    .entry((a.account_id.clone(), a.permission_set_arn.clone()))
+                    .or_default()
+                    .insert(PrincipalRef {
+                        principal_type: a.principal_type,
+                        principal_id: a.principal_id.clone(),
+                    });
             }
             OpKind::Delete => {
                 // Deleting what is already gone succeeds.
-                self.snapshot.assignments.retain(|x| x != a);
-                let still_used = self.snapshot.assignments.iter().any(|x| {
-                    x.account_id == a.account_id && x.permission_set_arn == a.permission_set_arn
-                });
+                let key = (a.account_id.clone(), a.permission_set_arn.clone());
+                let still_used = match self.assignments.get_mut(&key) {
+                    Some(principals) => {
+                        principals.retain(|p| {
+                            !(p.principal_type == a.principal_type
+                                && p.principal_id == a.principal_id)
+                        });
+                        !principals.is_empty()
+                    }
+                    None => false,
+                };
+                if !still_used {
+                    self.assignments.remove(&key);
+                }
                 if !still_used
                     && let Some(accounts) = self.provisioned.get_mut(&a.permission_set_arn)
                 {
@@ -917,18 +960,12 @@ impl SsoAdmin for Simulator {
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             st.permission_set(OP, permission_set)?;
-            let mut refs: Vec<PrincipalRef> = st
-                .snapshot
+            // The index keeps them sorted.
+            Ok(st
                 .assignments
-                .iter()
-                .filter(|a| a.account_id == *account && a.permission_set_arn == *permission_set)
-                .map(|a| PrincipalRef {
-                    principal_type: a.principal_type,
-                    principal_id: a.principal_id.clone(),
-                })
-                .collect();
-            refs.sort();
-            Ok(refs)
+                .get(&(account.clone(), permission_set.clone()))
+                .map(|p| p.iter().cloned().collect())
+                .unwrap_or_default())
         })
         .await
     }
@@ -942,21 +979,16 @@ impl SsoAdmin for Simulator {
         const OP: &str = "sso:ListAccountAssignmentsForPrincipal";
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
-            let mut pairs: Vec<AccountPermissionSet> = st
-                .snapshot
+            // Sorted by (account, permission set): the index's order.
+            Ok(st
                 .assignments
                 .iter()
-                .filter(|a| {
-                    a.principal_type == principal.principal_type
-                        && a.principal_id == principal.principal_id
+                .filter(|(_, principals)| principals.contains(principal))
+                .map(|((account, ps), _)| AccountPermissionSet {
+                    account_id: account.clone(),
+                    permission_set_arn: ps.clone(),
                 })
-                .map(|a| AccountPermissionSet {
-                    account_id: a.account_id.clone(),
-                    permission_set_arn: a.permission_set_arn.clone(),
-                })
-                .collect();
-            pairs.sort();
-            Ok(pairs)
+                .collect())
         })
         .await
     }
