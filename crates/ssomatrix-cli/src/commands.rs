@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ssomatrix_core::config::{Config, RawConfig};
+use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
 use ssomatrix_core::drift;
 use ssomatrix_core::live::LiveState;
@@ -244,10 +244,10 @@ async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
 
 fn schema(args: &SchemaArgs) -> anyhow::Result<ExitCode> {
     let schema = if args.snapshot {
-        schemars::schema_for!(Snapshot)
+        ssomatrix_core::schema::snapshot_schema_json()
     } else {
-        schemars::schema_for!(RawConfig)
+        ssomatrix_core::schema::config_schema_json()
     };
-    println!("{}", serde_json::to_string_pretty(&schema)?);
+    print!("{schema}");
     Ok(ExitCode::SUCCESS)
 }

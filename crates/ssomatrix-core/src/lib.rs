@@ -15,6 +15,7 @@ pub mod org;
 pub mod plan;
 pub mod ports;
 pub mod render;
+pub mod schema;
 pub mod snapshot;
 pub mod suggest;
 pub mod yaml;
