@@ -510,7 +510,7 @@ async fn name_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     Ok(())
 }
 
-async fn read_not_provisioned<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+pub(crate) async fn read_not_provisioned<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
     permission_sets: &BTreeSet<PermissionSetArn>,

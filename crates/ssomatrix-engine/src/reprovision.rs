@@ -11,12 +11,13 @@ use futures::StreamExt;
 use serde::Serialize;
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
 use ssomatrix_core::ports::{
-    IdentityStore, OperationState, Organizations, PortError, ProvisionTarget, ProvisioningFilter,
-    SsoAdmin,
+    IdentityStore, OperationState, Organizations, ProvisionTarget, SsoAdmin,
 };
 
+use crate::EngineError;
 use crate::client::{Client, Service};
 use crate::executor::{ApplyOptions, Outcome};
+use crate::inventory::read_not_provisioned;
 
 /// The service runs at most this many `ProvisionPermissionSet` at once.
 pub const PROVISION_CONCURRENCY: usize = 3;
@@ -43,28 +44,17 @@ pub async fn reprovision<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     instance: &InstanceArn,
     permission_sets: &BTreeMap<PermissionSetArn, String>,
     options: &ApplyOptions,
-) -> Result<Vec<ProvisionReport>, PortError> {
-    let sso = &client.ports.sso;
-    let mut stale = Vec::new();
-    for (arn, name) in permission_sets {
-        let accounts = client
-            .all_pages(
-                Service::SsoAdmin,
-                "sso:ListAccountsForProvisionedPermissionSet",
-                |t| {
-                    sso.list_accounts_for_provisioned_permission_set(
-                        instance,
-                        arn,
-                        Some(ProvisioningFilter::LatestNotProvisioned),
-                        t,
-                    )
-                },
-            )
-            .await?;
-        if !accounts.is_empty() {
-            stale.push((arn, name, accounts.into_iter().collect::<BTreeSet<_>>()));
-        }
-    }
+) -> Result<Vec<ProvisionReport>, EngineError> {
+    let wanted: BTreeSet<PermissionSetArn> = permission_sets.keys().cloned().collect();
+    let stale: Vec<_> = read_not_provisioned(client, instance, &wanted)
+        .await?
+        .into_iter()
+        .filter_map(|(arn, accounts)| {
+            permission_sets
+                .get_key_value(&arn)
+                .map(|(arn, name)| (arn, name, accounts))
+        })
+        .collect();
     // buffer_unordered keeps at most PROVISION_CONCURRENCY in flight.
     let mut reports = futures::stream::iter(stale)
         .map(|(arn, name, accounts)| async move {
