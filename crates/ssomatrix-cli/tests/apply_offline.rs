@@ -238,3 +238,50 @@ fn snapshot_as_json(yaml: &str) -> serde_json::Value {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     serde_json::from_slice(&o.stdout).unwrap()
 }
+
+#[test]
+fn reprovision_alone_brings_out_of_sync_sets_back_and_touches_no_assignment() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot_copy(dir.path());
+    let o = run(&["reprovision", "-c", CONFIG, "--snapshot", &snap]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("0 created, 0 deleted, 0 failed; 2 permission set(s) reprovisioned"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["plan", "-c", CONFIG, "--snapshot", &snap]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.starts_with("Plan: 6 to create, 5 to delete"),
+        "the assignments are as they were: {out}"
+    );
+    assert!(!out.contains("OUT_OF_SYNC"), "{out}");
+}
+
+#[test]
+fn drift_warns_about_exceptions_within_the_chosen_window() {
+    let drift = |window: &str| {
+        let o = run(&[
+            "drift",
+            "-c",
+            CONFIG,
+            "--snapshot",
+            "examples/org.snapshot.yaml",
+            "--warn-expiring",
+            window,
+        ]);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // dave.okafor's exception ends on 2026-12-04, 10 days after 2026-11-24.
+    assert!(
+        drift("14d").contains("dave.okafor@example.com  2026-12-04"),
+        "{}",
+        drift("14d")
+    );
+    assert!(
+        !drift("5d").contains("dave.okafor@example.com  2026-12-04"),
+        "{}",
+        drift("5d")
+    );
+}

@@ -269,3 +269,22 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn max_tps_lowers_every_service_but_never_raises_one() {
+        let b = Budget::default().capped(5.0);
+        assert_eq!(
+            (b.sso_tps, b.identity_store_tps, b.organizations_tps),
+            (5.0, 5.0, 4.0)
+        );
+        let b = Budget::default().capped(100.0);
+        assert_eq!(
+            (b.sso_tps, b.identity_store_tps, b.organizations_tps),
+            (15.0, 15.0, 4.0)
+        );
+    }
+}
