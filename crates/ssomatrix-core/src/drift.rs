@@ -15,12 +15,15 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::date::Date;
+use crate::escape::{MdContext, md_message, md_text, visible};
 use crate::ids::{
     AccountId, AccountState, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType,
 };
 use crate::live::{Assignment, LiveState};
 use crate::plan::{self, Expansion, Resolved};
-use crate::render::{GITHUB_COMMENT_LIMIT, TextStyle, escape, push_within};
+use crate::render::{GITHUB_COMMENT_LIMIT, TextStyle};
+
+mod shorten;
 
 /// The drift report format version written into JSON reports.
 pub const DRIFT_FORMAT_VERSION: u32 = 1;
@@ -479,14 +482,29 @@ pub fn drift(
 // Rendering
 // ---------------------------------------------------------------------------
 
+/// What `apply` does about a section's findings, which decides what an
+/// issue body too long for GitHub may count instead of listing.
+#[derive(Debug, Clone, Copy)]
+enum Effect<'a> {
+    /// `apply` deletes them: never left out.
+    Deletes(&'a [Finding]),
+    /// `apply` creates them: counted by permission set and OU if need be.
+    Creates(&'a [Finding]),
+    Other,
+}
+
 /// One section as the text and Markdown renderers show it.
-struct Section {
+struct Section<'a> {
     title: &'static str,
     /// One sentence: what the rows are and what to do about them.
     blurb: &'static str,
     needs_action: bool,
     headers: &'static [&'static str],
     rows: Vec<Vec<String>>,
+    /// The column that holds a message of ours, which may quote names in
+    /// backticks (code spans in Markdown); the other cells are plain data.
+    message_column: Option<usize>,
+    effect: Effect<'a>,
 }
 
 fn finding_rows(findings: &[Finding]) -> Vec<Vec<String>> {
@@ -505,7 +523,7 @@ fn finding_rows(findings: &[Finding]) -> Vec<Vec<String>> {
 
 const FINDING_HEADERS: &[&str] = &["account", "permission set", "principal", "detail"];
 
-fn sections(r: &DriftReport) -> Vec<Section> {
+fn sections(r: &DriftReport) -> Vec<Section<'_>> {
     vec![
         Section {
             title: "Undeclared live assignments (click-ops)",
@@ -513,6 +531,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
             needs_action: true,
             headers: FINDING_HEADERS,
             rows: finding_rows(&r.undeclared),
+            message_column: Some(3),
+            effect: Effect::Deletes(&r.undeclared),
         },
         Section {
             title: "Declared assignments missing live",
@@ -520,6 +540,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
             needs_action: true,
             headers: FINDING_HEADERS,
             rows: finding_rows(&r.missing),
+            message_column: Some(3),
+            effect: Effect::Creates(&r.missing),
         },
         Section {
             title: "Expired exceptions still live",
@@ -527,6 +549,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
             needs_action: true,
             headers: FINDING_HEADERS,
             rows: finding_rows(&r.expired),
+            message_column: Some(3),
+            effect: Effect::Deletes(&r.expired),
         },
         Section {
             title: "Exceptions expiring soon",
@@ -555,6 +579,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
                     ]
                 })
                 .collect(),
+            message_column: None,
+            effect: Effect::Other,
         },
         Section {
             title: "Assignments of principals that no longer exist",
@@ -562,6 +588,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
             needs_action: true,
             headers: FINDING_HEADERS,
             rows: finding_rows(&r.deleted_principals),
+            message_column: Some(3),
+            effect: Effect::Deletes(&r.deleted_principals),
         },
         Section {
             title: "Permission sets OUT_OF_SYNC",
@@ -578,6 +606,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
                     ]
                 })
                 .collect(),
+            message_column: None,
+            effect: Effect::Other,
         },
         Section {
             title: "Assignments in accounts that are not ACTIVE",
@@ -585,6 +615,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
             needs_action: true,
             headers: FINDING_HEADERS,
             rows: finding_rows(&r.inactive_accounts),
+            message_column: Some(3),
+            effect: Effect::Other,
         },
         Section {
             title: "References in the file that no longer resolve",
@@ -608,6 +640,8 @@ fn sections(r: &DriftReport) -> Vec<Section> {
                     ]
                 })
                 .collect(),
+            message_column: Some(1),
+            effect: Effect::Other,
         },
     ]
 }
@@ -649,6 +683,9 @@ fn headline(r: &DriftReport) -> String {
 }
 
 /// The report for a terminal: a headline, then each non-empty section.
+/// Names are shown with their control characters escaped
+/// (`escape::visible`), so that nothing a name holds can move the cursor,
+/// recolour or add a line.
 pub fn text(r: &DriftReport, style: TextStyle) -> String {
     let paint = |code: &str, s: &str| {
         if style.color {
@@ -675,10 +712,20 @@ pub fn text(r: &DriftReport, style: TextStyle) -> String {
             paint("33", "i")
         };
         let _ = writeln!(out, "\n{mark} {} ({})", paint("1", s.title), s.rows.len());
-        let widths: Vec<usize> = (0..s.headers.len())
-            .map(|i| s.rows.iter().map(|row| row[i].len()).max().unwrap_or(0))
+        let rows: Vec<Vec<String>> = s
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|c| visible(c).into_owned()).collect())
             .collect();
-        for row in &s.rows {
+        let widths: Vec<usize> = (0..s.headers.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|row| row[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for row in &rows {
             let last = row.len() - 1;
             let mut line = String::from("   ");
             for (i, cell) in row.iter().enumerate() {
@@ -691,7 +738,7 @@ pub fn text(r: &DriftReport, style: TextStyle) -> String {
             let _ = writeln!(out, "{}", line.trim_end());
         }
     }
-    let _ = writeln!(out, "\n{}.", outside_scope_line(r));
+    let _ = writeln!(out, "\n{}.", visible(&outside_scope_line(r)));
     out
 }
 
@@ -702,12 +749,32 @@ pub fn json(r: &DriftReport) -> String {
 }
 
 /// Markdown for a GitHub issue body: the hidden marker, a summary table,
-/// then one section per kind of finding (long ones folded in `<details>`);
-/// never over GitHub's 65,536-character limit.
+/// then one section per kind of finding (long ones folded in `<details>`).
+/// Names are escaped so that they are shown as written and never read as
+/// markup (`crate::escape`). A report too large for GitHub's 65,536
+/// characters is shortened instead (`shorten`): the findings `apply` would
+/// delete are all listed, missing assignments are counted by permission set
+/// and OU if need be, and only information is cut, with a note.
 pub fn markdown(r: &DriftReport) -> String {
-    const FOLD_OVER: usize = 20;
-    const TAIL_RESERVE: usize = 600;
-    let limit = GITHUB_COMMENT_LIMIT - TAIL_RESERVE;
+    let sections = sections(r);
+    let head = markdown_head(r, &sections);
+    let tail = markdown_tail(r);
+    let mut out = head.clone();
+    for s in &sections {
+        if !s.rows.is_empty() {
+            out.push_str(&markdown_section(s, &markdown_rows(s)));
+        }
+    }
+    out.push_str(&tail);
+    if out.len() <= GITHUB_COMMENT_LIMIT {
+        out
+    } else {
+        shorten::markdown(&sections, &head, &tail)
+    }
+}
+
+/// The hidden marker, the headline and the table of sections.
+fn markdown_head(r: &DriftReport, sections: &[Section<'_>]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{DRIFT_MARKER}\n### ssomatrix drift report\n");
     let _ = writeln!(
@@ -717,9 +784,8 @@ pub fn markdown(r: &DriftReport) -> String {
         r.today,
         headline(r)
     );
-    let sections = sections(r);
     let _ = writeln!(out, "| section | count | |\n|---|---:|---|");
-    for s in &sections {
+    for s in sections {
         let status = match (s.rows.is_empty(), s.needs_action) {
             (true, _) => "✅",
             (false, true) => "⚠️ needs action",
@@ -732,52 +798,72 @@ pub fn markdown(r: &DriftReport) -> String {
         "| Outside the file's scope (not judged) | {} | ℹ️ information |\n",
         r.outside_scope.assignments
     );
-    let mut cut = 0;
-    for s in &sections {
-        if s.rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out, "#### {} ({})\n\n{}\n", s.title, s.rows.len(), s.blurb);
-        let fold = s.rows.len() > FOLD_OVER;
-        if fold {
-            let _ = writeln!(out, "<details><summary>{} rows</summary>\n", s.rows.len());
-        }
-        let _ = writeln!(
-            out,
-            "| {} |\n|{}",
-            s.headers.join(" | "),
-            "---|".repeat(s.headers.len())
-        );
-        let rows: Vec<String> = s
-            .rows
-            .iter()
-            .map(|row| {
-                format!(
-                    "| {} |",
-                    row.iter()
-                        .map(|c| escape(c))
-                        .collect::<Vec<_>>()
-                        .join(" | ")
-                )
-            })
-            .collect();
-        cut += push_within(&mut out, &rows, limit);
-        if fold {
-            out.push_str("\n</details>\n");
-        }
-        out.push('\n');
-    }
-    let _ = writeln!(out, "{}.\n", escape(&outside_scope_line(r)));
-    if cut > 0 {
-        let _ = writeln!(
-            out,
-            "> **Truncated:** {cut} row(s) did not fit in an issue; `ssomatrix drift --format json` has every finding.\n"
-        );
+    out
+}
+
+/// The counts outside the scope and the footer.
+fn markdown_tail(r: &DriftReport) -> String {
+    format!(
+        "{}.\n\n<sub>`ssomatrix drift` as of {}; exceptions expiring within {} days are listed.</sub>\n",
+        md_text(&outside_scope_line(r)),
+        r.today,
+        r.warn_expiring_days
+    )
+}
+
+/// A section's rows as Markdown table rows, every cell escaped.
+fn markdown_rows(s: &Section<'_>) -> Vec<String> {
+    s.rows
+        .iter()
+        .map(|row| {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if s.message_column == Some(i) {
+                        md_message(c, MdContext::TableCell)
+                    } else {
+                        md_text(c)
+                    }
+                })
+                .collect();
+            format!("| {} |\n", cells.join(" | "))
+        })
+        .collect()
+}
+
+/// The heading and blurb of a section.
+fn markdown_section_head(s: &Section<'_>) -> String {
+    format!("#### {} ({})\n\n{}\n\n", s.title, s.rows.len(), s.blurb)
+}
+
+/// A section with the table `rows` (long ones folded), then `after` (a note
+/// of what was left out, or nothing).
+fn markdown_table(s: &Section<'_>, rows: &[String], after: &str) -> String {
+    const FOLD_OVER: usize = 20;
+    let mut out = String::new();
+    let fold = rows.len() > FOLD_OVER;
+    if fold {
+        let _ = writeln!(out, "<details><summary>{} rows</summary>\n", rows.len());
     }
     let _ = writeln!(
         out,
-        "<sub>`ssomatrix drift` as of {}; exceptions expiring within {} days are listed.</sub>",
-        r.today, r.warn_expiring_days
+        "| {} |\n|{}",
+        s.headers.join(" | "),
+        "---|".repeat(s.headers.len())
     );
+    for row in rows {
+        out.push_str(row);
+    }
+    if fold {
+        out.push_str("\n</details>\n");
+    }
+    out.push('\n');
+    out.push_str(after);
     out
+}
+
+/// A whole section, every row listed.
+fn markdown_section(s: &Section<'_>, rows: &[String]) -> String {
+    markdown_section_head(s) + &markdown_table(s, rows, "")
 }

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod date;
 pub mod drift;
+pub mod escape;
 pub mod ids;
 pub mod live;
 pub mod org;

@@ -9,9 +9,12 @@ use std::fmt::Write;
 
 use similar::{ChangeTag, TextDiff};
 
+use crate::escape::{MdContext, fence_for, md_message, md_text, visible};
 use crate::ids::AccountId;
 use crate::live::LiveState;
 use crate::plan::{Action, Change, Plan};
+
+pub(crate) mod shorten;
 
 /// GitHub's limit on the body of a comment, in characters.
 pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
@@ -42,7 +45,9 @@ fn summary_line(plan: &Plan) -> String {
     )
 }
 
-/// Terraform-like text: changes grouped by account, then warnings.
+/// Terraform-like text: changes grouped by account, then warnings. Names
+/// are shown with their control characters escaped (`escape::visible`), so
+/// that nothing a name holds can move the cursor, recolour or add a line.
 pub fn text(plan: &Plan, style: TextStyle) -> String {
     let mut out = String::new();
     if plan.is_empty() {
@@ -58,34 +63,32 @@ pub fn text(plan: &Plan, style: TextStyle) -> String {
             let _ = writeln!(
                 out,
                 "\n  account {account} {} ({})",
-                style.paint("1", &first.account_name),
-                first.account_ou_path
+                style.paint("1", &visible(&first.account_name)),
+                visible(&first.account_ou_path)
             );
-            let width = changes
+            let rows: Vec<[String; 3]> = changes
                 .iter()
-                .map(|c| c.permission_set_name.len())
-                .max()
-                .unwrap_or(0);
-            let pwidth = changes
-                .iter()
-                .map(|c| c.principal_label().len())
-                .max()
-                .unwrap_or(0);
-            for c in changes {
+                .map(|c| {
+                    [
+                        visible(&c.permission_set_name).into_owned(),
+                        visible(&c.principal_label()).into_owned(),
+                        visible(&c.reason).into_owned(),
+                    ]
+                })
+                .collect();
+            let width_of = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+            let (width, pwidth) = (width_of(0), width_of(1));
+            for (c, [ps, principal, reason]) in changes.iter().zip(&rows) {
                 let (sign, code) = match c.action {
                     Action::Create => ("+", "32"),
                     Action::Delete => ("-", "31"),
                 };
-                let body = format!(
-                    "{sign} {:<width$}  {:<pwidth$}",
-                    c.permission_set_name,
-                    c.principal_label(),
-                );
+                let body = format!("{sign} {ps:<width$}  {principal:<pwidth$}");
                 let _ = writeln!(
                     out,
                     "    {}  {}",
                     style.paint(code, &body),
-                    style.paint("2", &c.reason)
+                    style.paint("2", reason)
                 );
             }
         }
@@ -93,7 +96,7 @@ pub fn text(plan: &Plan, style: TextStyle) -> String {
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings:");
         for w in &plan.warnings {
-            let _ = writeln!(out, "  {} {}", style.paint("33", "!"), w.message);
+            let _ = writeln!(out, "  {} {}", style.paint("33", "!"), visible(&w.message));
         }
     }
     out
@@ -114,7 +117,8 @@ pub fn json(plan: &Plan) -> String {
 }
 
 /// Lines of the access matrix (`account  permission set  principal`) of the
-/// accounts the plan touches, before and after the plan.
+/// accounts the plan touches, before and after the plan; names escaped for a
+/// code block.
 fn matrix(plan: &Plan, live: &LiveState) -> (String, String) {
     let touched: BTreeSet<&AccountId> = plan.changes.iter().map(|c| &c.account_id).collect();
     let line = |account: &AccountId, ps: &str, principal: &str| {
@@ -123,7 +127,12 @@ fn matrix(plan: &Plan, live: &LiveState) -> (String, String) {
             .account(account)
             .map(|a| a.name.as_str())
             .unwrap_or("");
-        format!("{name} ({account})  {ps}  {principal}")
+        format!(
+            "{} ({account})  {}  {}",
+            visible(name),
+            visible(ps),
+            visible(principal)
+        )
     };
     let mut before = BTreeSet::new();
     for a in &live.assignments {
@@ -153,26 +162,8 @@ fn matrix(plan: &Plan, live: &LiveState) -> (String, String) {
     (join(before), join(after))
 }
 
-/// Appends `lines` to `out` while the total stays within `budget` bytes;
-/// returns how many lines did not fit.
-pub(crate) fn push_within(out: &mut String, lines: &[String], budget: usize) -> usize {
-    for (i, l) in lines.iter().enumerate() {
-        if out.len() + l.len() + 1 > budget {
-            return lines.len() - i;
-        }
-        out.push_str(l);
-        out.push('\n');
-    }
-    0
-}
-
-/// Markdown for a pull-request comment: the hidden marker, summary counts,
-/// warnings, a ```diff of the access matrix before → after, and the changes
-/// with their reasons folded in `<details>`; never over GitHub's limit.
-pub fn markdown(plan: &Plan, live: &LiveState) -> String {
-    const WARNINGS_SHOWN: usize = 50;
-    const TAIL_RESERVE: usize = 600;
-    let limit = GITHUB_COMMENT_LIMIT - TAIL_RESERVE;
+/// The top of the plan comment: the hidden marker, the title and the counts.
+fn markdown_head(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{MARKDOWN_MARKER}\n### ssomatrix plan\n");
     let s = plan.summary;
@@ -184,28 +175,62 @@ pub fn markdown(plan: &Plan, live: &LiveState) -> String {
     if plan.is_empty() {
         let _ = writeln!(out, "No changes: the live assignments match the file.\n");
     }
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(out, "**Warnings ({})**\n", plan.warnings.len());
-        for w in plan.warnings.iter().take(WARNINGS_SHOWN) {
-            let _ = writeln!(out, "- {}", escape(&w.message));
-        }
-        if plan.warnings.len() > WARNINGS_SHOWN {
-            let _ = writeln!(
-                out,
-                "- … and {} more (see the JSON plan)",
-                plan.warnings.len() - WARNINGS_SHOWN
-            );
-        }
-        out.push('\n');
+    out
+}
+
+/// The warnings as a Markdown list: at most 50, and only as many as fit in
+/// `budget` bytes; the rest are counted.
+fn markdown_warnings(plan: &Plan, budget: usize) -> String {
+    const WARNINGS_SHOWN: usize = 50;
+    if plan.warnings.is_empty() {
+        return String::new();
     }
-    let mut cut = 0;
+    let n = plan.warnings.len();
+    let mut out = format!("**Warnings ({n})**\n\n");
+    let more = |shown: usize| format!("- … and {} more (see the JSON plan)\n", n - shown);
+    let mut shown = 0;
+    for w in plan.warnings.iter().take(WARNINGS_SHOWN) {
+        let item = format!("- {}\n", md_message(&w.message, MdContext::Line));
+        if out.len() + item.len() + more(shown + 1).len() + 1 > budget {
+            break;
+        }
+        out.push_str(&item);
+        shown += 1;
+    }
+    if shown < n {
+        out.push_str(&more(shown));
+    }
+    out.push('\n');
+    out
+}
+
+/// Markdown for a pull-request comment: the hidden marker, summary counts,
+/// warnings, a ```diff of the access matrix before → after, and the changes
+/// with their reasons folded in `<details>`. Names are escaped so that they
+/// are shown as written and never read as markup (`crate::escape`). A plan
+/// too large for GitHub's limit is shortened instead: every delete is still
+/// listed, and creates are counted by permission set and OU (`shorten`).
+pub fn markdown(plan: &Plan, live: &LiveState) -> String {
+    let full = markdown_full(plan, live);
+    if full.len() <= GITHUB_COMMENT_LIMIT {
+        full
+    } else {
+        shorten::markdown(plan)
+    }
+}
+
+fn markdown_full(plan: &Plan, live: &LiveState) -> String {
+    let mut out = markdown_head(plan);
+    out.push_str(&markdown_warnings(plan, usize::MAX));
     if !plan.is_empty() {
         let (before, after) = matrix(plan, live);
         let diff = TextDiff::from_lines(&before, &after);
-        let mut lines = Vec::new();
+        let mut body = String::new();
+        let mut lines = 0;
         for (i, group) in diff.grouped_ops(2).iter().enumerate() {
             if i > 0 {
-                lines.push("@@ … @@".to_owned());
+                body.push_str("@@ … @@\n");
+                lines += 1;
             }
             for op in group {
                 for change in diff.iter_changes(op) {
@@ -214,60 +239,44 @@ pub fn markdown(plan: &Plan, live: &LiveState) -> String {
                         ChangeTag::Insert => '+',
                         ChangeTag::Equal => ' ',
                     };
-                    lines.push(format!("{sign} {}", change.value().trim_end_matches('\n')));
+                    let _ = writeln!(body, "{sign} {}", change.value().trim_end_matches('\n'));
+                    lines += 1;
                 }
             }
         }
-        let open = if lines.len() <= 40 { " open" } else { "" };
+        let open = if lines <= 40 { " open" } else { "" };
+        let fence = fence_for(&body);
         let _ = writeln!(
             out,
-            "<details{open}><summary>Access matrix of the {} changed account(s): before → after</summary>\n\n```diff",
+            "<details{open}><summary>Access matrix of the {} changed account(s): before → after</summary>\n\n{fence}diff",
             by_account(&plan.changes).len()
         );
-        let diff_budget = out.len() + (limit - out.len()) * 3 / 5;
-        cut += push_within(&mut out, &lines, diff_budget);
-        let _ = writeln!(out, "```\n</details>\n");
+        out.push_str(&body);
+        let _ = writeln!(out, "{fence}\n</details>\n");
 
-        let rows: Vec<String> = plan
-            .changes
-            .iter()
-            .map(|c| {
-                format!(
-                    "| {} | {} ({}) | {} | {} | {} |",
-                    if c.action == Action::Create {
-                        "+"
-                    } else {
-                        "−"
-                    },
-                    escape(&c.account_name),
-                    c.account_id,
-                    escape(&c.permission_set_name),
-                    escape(&c.principal_label()),
-                    escape(&c.reason)
-                )
-            })
-            .collect();
         let _ = writeln!(
             out,
             "<details><summary>Changes with reasons ({})</summary>\n\n| | account | permission set | principal | reason |\n|---|---|---|---|---|",
-            rows.len()
+            plan.changes.len()
         );
-        cut += push_within(&mut out, &rows, limit);
+        for c in &plan.changes {
+            let _ = writeln!(
+                out,
+                "| {} | {} ({}) | {} | {} | {} |",
+                if c.action == Action::Create {
+                    "+"
+                } else {
+                    "−"
+                },
+                md_text(&c.account_name),
+                c.account_id,
+                md_text(&c.permission_set_name),
+                md_text(&c.principal_label()),
+                md_message(&c.reason, MdContext::TableCell)
+            );
+        }
         let _ = writeln!(out, "\n</details>\n");
-    }
-    if cut > 0 {
-        let _ = writeln!(
-            out,
-            "> **Truncated:** {cut} line(s) did not fit in a comment; the JSON plan (`plan --format json`) has every change.\n"
-        );
     }
     let _ = writeln!(out, "<sub>fingerprint `{}`</sub>", plan.fingerprint);
     out
-}
-
-/// Escapes what would break a Markdown table cell or start HTML.
-pub(crate) fn escape(s: &str) -> String {
-    s.replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
