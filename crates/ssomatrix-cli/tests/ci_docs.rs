@@ -199,9 +199,10 @@ fn policy(name: &str) -> Vec<(String, BTreeSet<String>)> {
 }
 
 /// The statement of `iam:` actions that Identity Center checks against the
-/// caller of its writes (it creates the `AWSReservedSSO_*` roles): allowed in
-/// the apply policy only, and only there.
-const SERVICE_SIDE_IAM: &str = "ServiceSideIamForAssignments";
+/// caller of its writes when they reach the management account (its
+/// service-linked role manages the `AWSReservedSSO_*` roles everywhere else):
+/// allowed in the apply policy only, and only there.
+const SERVICE_SIDE_IAM: &str = "ManagementAccountIdentityCenterRoles";
 
 #[test]
 fn iam_policies_grant_exactly_what_the_adapter_calls() {
@@ -254,9 +255,53 @@ fn iam_policies_grant_exactly_what_the_adapter_calls() {
                 "iam:CreateRole",
                 "iam:AttachRolePolicy",
                 "iam:PutRolePolicy",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:DeleteRole",
+                "iam:CreateSAMLProvider",
             ] {
                 assert!(iam.contains(a), "{file}: {SERVICE_SIDE_IAM} lacks {a}");
             }
+        }
+    }
+}
+
+/// The optional KMS policy grants `kms:Decrypt` only, on one key, and only
+/// through the two services whose every action depends on it; the README
+/// points to it, and the two role policies stay free of `kms:`.
+#[test]
+fn the_kms_policy_is_decrypt_only_and_scoped_to_identity_center() {
+    let path = repo().join("docs/iam/kms-key-access.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut via = BTreeSet::new();
+    for s in doc["Statement"].as_array().unwrap() {
+        assert_eq!(s["Effect"], "Allow");
+        assert_eq!(s["Action"], "kms:Decrypt", "{s}");
+        let resource = s["Resource"].as_str().unwrap();
+        assert!(
+            resource.starts_with("arn:aws:kms:") && resource.contains(":key/"),
+            "{resource}: one key, not `*`"
+        );
+        let service = s["Condition"]["StringLike"]["kms:ViaService"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{s}: no kms:ViaService condition"));
+        via.insert(service.to_owned());
+    }
+    assert_eq!(
+        via,
+        BTreeSet::from([
+            "identitystore.*.amazonaws.com".to_owned(),
+            "sso.*.amazonaws.com".to_owned()
+        ])
+    );
+    let readme = std::fs::read_to_string(repo().join("docs/iam/README.md")).unwrap();
+    assert!(readme.contains("kms-key-access.json"), "docs/iam/README.md");
+    for file in ["plan-drift-role.json", "apply-role.json"] {
+        for (sid, actions) in policy(file) {
+            assert!(
+                actions.iter().all(|a| !a.starts_with("kms:")),
+                "{file}: {sid} grants kms:; that belongs in kms-key-access.json"
+            );
         }
     }
 }
