@@ -50,6 +50,8 @@ fn kind_of_code(code: &str) -> Option<ErrorKind> {
         "ConflictException" | "ConcurrentModificationException" => ErrorKind::Conflict,
         "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
         "ValidationException" | "InvalidInputException" => ErrorKind::Validation,
+        // identitystore, for GetGroupId with some identity sources.
+        "UnknownOperationException" => ErrorKind::UnknownOperation,
         "InternalServerException"
         | "InternalFailure"
         | "ServiceException"
@@ -109,7 +111,26 @@ where
         SdkError::ConstructionFailure(_) => ErrorKind::Validation,
         _ => ErrorKind::Other,
     };
-    PortError::new(operation, kind, describe(&err, status))
+    let mut error = PortError::new(operation, kind, describe(&err, status));
+    if let SdkError::ServiceError(_) = &err {
+        let body = err.raw_response().and_then(|r| r.body().bytes());
+        error.reason = body.and_then(|b| body_field(b, "Reason"));
+        error.resource_type = body.and_then(|b| body_field(b, "ResourceType"));
+    }
+    error
+}
+
+/// A string member of a JSON error body. sso-admin and identitystore speak
+/// awsJson 1.1, whose exceptions carry their members (`Reason`,
+/// `ResourceType`) at the top level of the body. Read from the body rather
+/// than the modelled exception so that one function serves every operation.
+fn body_field(body: &[u8], name: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value
+        .get(name)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// How much of an unreadable response body a message quotes.
@@ -187,7 +208,22 @@ mod tests {
             Some(ErrorKind::Conflict)
         );
         assert_eq!(kind_of_code("ServiceQuotaExceededException"), None);
+        assert_eq!(
+            kind_of_code("UnknownOperationException"),
+            Some(ErrorKind::UnknownOperation)
+        );
         assert_eq!(kind_of_status(503), ErrorKind::Transient);
         assert_eq!(kind_of_status(400), ErrorKind::Other);
+    }
+
+    #[test]
+    fn body_fields_are_read_when_present_and_strings() {
+        let body = br#"{"__type":"ResourceNotFoundException","Reason":"KMS_KEY_NOT_FOUND","ResourceType":null}"#;
+        assert_eq!(
+            body_field(body, "Reason").as_deref(),
+            Some("KMS_KEY_NOT_FOUND")
+        );
+        assert_eq!(body_field(body, "ResourceType"), None);
+        assert_eq!(body_field(b"<html>", "Reason"), None);
     }
 }

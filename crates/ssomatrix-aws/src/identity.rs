@@ -1,5 +1,7 @@
 //! [`IdentityStore`] over `aws-sdk-identitystore`: one SDK call per port
-//! method; a principal that does not exist is `Ok(None)`, not an error.
+//! method; a principal that does not exist is `Ok(None)`, not an error, and
+//! any other not-found (a missing identity store, a KMS key the service
+//! cannot use) stays an error.
 
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
 use aws_smithy_types::Document;
@@ -13,12 +15,14 @@ use crate::sso::page;
 /// The largest `MaxResults` of ListGroups and ListUsers.
 const MAX_RESULTS: i32 = 100;
 
-/// `Ok(None)` for a `NotFound` error, which is how the Identity Store says
-/// that no principal has this name or id.
+/// `Ok(None)` for a not-found of a user or group, which is how the Identity
+/// Store says that no principal has this name or id. The same exception also
+/// reports a missing identity store (`ResourceType` `IDENTITY_STORE`) or an
+/// unusable KMS key (`Reason` `KMS_KEY_NOT_FOUND`): those are errors.
 fn none_if_not_found<T>(result: Result<T, PortError>) -> PortResult<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        Err(e) if e.is_missing_principal() => Ok(None),
         Err(e) => Err(e),
     }
 }

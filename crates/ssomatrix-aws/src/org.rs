@@ -15,23 +15,17 @@ use crate::sso::{page, required};
 const MAX_RESULTS: i32 = 20;
 
 /// The account's `State`, or the retired `Status` where `State` is absent
-/// (older partitions and some emulators still only send `Status`).
+/// (older partitions and some emulators still only send `Status`). A value
+/// this build does not know is kept as [`AccountState::Unknown`] (not
+/// ACTIVE), never an error: AWS adds states.
 fn account_state(account: &Account) -> Result<AccountState, AdapterError> {
     if let Some(state) = account.state() {
-        return AccountState::from_aws(state.as_str()).ok_or_else(|| AdapterError::UnknownValue {
-            field: "State",
-            value: state.as_str().to_owned(),
-        });
+        return Ok(AccountState::from_aws(state.as_str()));
     }
     #[allow(deprecated)]
     let status = account.status();
     match status {
-        Some(status) => {
-            AccountState::from_aws(status.as_str()).ok_or_else(|| AdapterError::UnknownValue {
-                field: "Status",
-                value: status.as_str().to_owned(),
-            })
-        }
+        Some(status) => Ok(AccountState::from_aws(status.as_str())),
         None => Err(AdapterError::MissingField("State")),
     }
 }

@@ -170,6 +170,7 @@ impl SsoAdmin for AwsPorts {
                         i.identity_store_id(),
                     )?)?,
                     name: i.name().filter(|n| !n.is_empty()).map(str::to_owned),
+                    status: i.status().map(|s| s.as_str().to_owned()),
                 })
             })
             .collect::<Result<_, AdapterError>>()

@@ -307,3 +307,134 @@ async fn missing_credentials_are_reported_and_not_retried() {
     assert_eq!(err.kind, ErrorKind::Configuration, "{err:?}");
     assert!(err.message.contains("credentials"), "{err:?}");
 }
+
+/// An error response with the members of a modelled exception besides the
+/// code and message (`Reason`, `ResourceType`), as JSON.
+fn error_with(status: u16, code: &str, members: &str) -> HttpResponse {
+    HttpResponse::new(
+        StatusCode::try_from(status).unwrap(),
+        SdkBody::from(format!(
+            r#"{{"__type":"{code}","Message":"it failed",{members}}}"#
+        )),
+    )
+}
+
+#[tokio::test]
+async fn kms_reasons_are_read_printed_and_never_a_missing_principal() {
+    let id = PrincipalId::new("g-1").unwrap();
+    // identitystore: the same exception as a missing group, but the key is
+    // what is missing.
+    let kms = mock!(identitystore::Client::describe_group).then_http_response(|| {
+        error_with(
+            400,
+            "ResourceNotFoundException",
+            r#""Reason":"KMS_KEY_NOT_FOUND","ResourceType":null"#,
+        )
+    });
+    let store_gone = mock!(identitystore::Client::get_group_id).then_http_response(|| {
+        error_with(
+            400,
+            "ResourceNotFoundException",
+            r#""ResourceType":"IDENTITY_STORE","ResourceId":"d-1234567890""#,
+        )
+    });
+    let group_gone = mock!(identitystore::Client::describe_user).then_http_response(|| {
+        error_with(400, "ResourceNotFoundException", r#""ResourceType":"USER""#)
+    });
+    let denied = mock!(identitystore::Client::list_users).then_http_response(|| {
+        error_with(
+            400,
+            "AccessDeniedException",
+            r#""Reason":"KMS_ACCESS_DENIED""#,
+        )
+    });
+    let ports_ids = ports(&[], &[&kms, &store_gone, &group_gone, &denied], &[]);
+
+    let err = ports_ids.describe_group(&store(), &id).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert_eq!(err.reason.as_deref(), Some("KMS_KEY_NOT_FOUND"));
+    assert!(err.is_kms() && !err.is_missing_principal());
+    let shown = err.to_string();
+    assert!(shown.contains("KMS_KEY_NOT_FOUND"), "{shown}");
+    assert!(shown.contains("kms:Decrypt"), "{shown}");
+
+    let err = ports_ids
+        .get_group_id(&store(), "admins")
+        .await
+        .unwrap_err();
+    assert_eq!(err.resource_type.as_deref(), Some("IDENTITY_STORE"));
+
+    assert_eq!(ports_ids.describe_user(&store(), &id).await, Ok(None));
+
+    let err = ports_ids.list_users(&store(), None).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::AccessDenied);
+    let shown = err.to_string();
+    assert!(
+        shown.contains("KMS_ACCESS_DENIED") && shown.contains("docs/iam/kms-key-access.json"),
+        "{shown}"
+    );
+
+    // sso-admin spells its reasons after the KMS exception's name; a delete
+    // answered so must not pass for "already gone".
+    let delete = mock!(ssoadmin::Client::delete_account_assignment).then_http_response(|| {
+        error_with(
+            400,
+            "ResourceNotFoundException",
+            r#""Reason":"KMS_NotFoundException""#,
+        )
+    });
+    let ports_sso = ports(&[&delete], &[], &[]);
+    let assignment = Assignment {
+        account_id: account(),
+        permission_set_arn: permission_set(),
+        principal_type: PrincipalType::Group,
+        principal_id: id,
+    };
+    let err = ports_sso
+        .delete_account_assignment(&instance(), &assignment)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert_eq!(err.reason.as_deref(), Some("KMS_NotFoundException"));
+    assert!(!err.is_absent());
+}
+
+#[tokio::test]
+async fn unknown_operation_is_its_own_kind() {
+    let rule = mock!(identitystore::Client::get_group_id).then_http_response(|| {
+        error_with(400, "UnknownOperationException", r#""RequestId":"r-1""#)
+    });
+    let ports = ports(&[], &[&rule], &[]);
+    let err = ports.get_group_id(&store(), "admins").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::UnknownOperation);
+    assert!(!err.kind.is_retryable());
+}
+
+#[tokio::test]
+async fn an_account_state_this_build_does_not_know_is_read_not_refused() {
+    let rule = mock!(organizations::Client::list_accounts_for_parent).then_http_response(|| {
+        HttpResponse::new(
+            StatusCode::try_from(200).unwrap(),
+            SdkBody::from(
+                r#"{"Accounts":[
+                    {"Id":"111111111111","Name":"moving","State":"PENDING_MIGRATION"},
+                    {"Id":"222222222222","Name":"old","Status":"ARCHIVED"}
+                ]}"#,
+            ),
+        )
+    });
+    let ports = ports(&[], &[], &[&rule]);
+    let page = ports
+        .list_accounts_for_parent(&NodeId::parse("r-ab12").unwrap(), None)
+        .await
+        .unwrap();
+    let states: Vec<_> = page.items.iter().map(|a| a.state).collect();
+    assert_eq!(
+        states,
+        [
+            ssomatrix_core::ids::AccountState::Unknown("PENDING_MIGRATION"),
+            ssomatrix_core::ids::AccountState::Unknown("ARCHIVED"),
+        ]
+    );
+    assert!(states.iter().all(|s| !s.is_known()));
+}

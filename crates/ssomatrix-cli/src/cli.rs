@@ -78,10 +78,12 @@ pub struct SourceArgs {
     #[arg(long, value_name = "TPS")]
     pub max_tps: Option<f64>,
 
-    /// How live assignments are found: `provisioned` lists only the accounts
-    /// each permission set is provisioned to; `exhaustive` lists every active
-    /// account × permission set (slower, for when provisioning data is
-    /// unreliable).
+    /// How live assignments are found. `provisioned` lists assignments only
+    /// in the accounts ListAccountsForProvisionedPermissionSet gives for each
+    /// permission set; it assumes every account holding an assignment is
+    /// listed there, which AWS states only for successful creates (not for
+    /// creates in progress or failed provisioning). `exhaustive` lists every
+    /// account × permission set: slower, and makes no such assumption.
     #[arg(long, value_enum, default_value_t = Inventory::Provisioned)]
     pub inventory: Inventory,
 }

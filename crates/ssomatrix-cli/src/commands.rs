@@ -16,8 +16,8 @@ use ssomatrix_engine::inventory::{self, Progress};
 use ssomatrix_engine::{Client, ReadOptions};
 
 use crate::cli::{
-    Cli, Command, DriftArgs, ExportArgs, PlanArgs, PlanFormat, SchemaArgs, SnapshotFormat,
-    SourceArgs, ValidateArgs,
+    Cli, Command, DriftArgs, ExportArgs, Inventory, PlanArgs, PlanFormat, SchemaArgs,
+    SnapshotFormat, SourceArgs, ValidateArgs,
 };
 use crate::output;
 use crate::source::{Source, strategy, with_client};
@@ -183,7 +183,11 @@ async fn drift_cmd(args: DriftArgs, no_color: bool) -> anyhow::Result<ExitCode> 
     let config = load_config(&args.config)?;
     let source = Source::open(&args.source).await?;
     let live = read_live_sets(&source, &args.source, &config, true).await?;
-    let report = drift::drift(&config, &live, today()?, args.warn_expiring);
+    let mut report = drift::drift(&config, &live, today()?, args.warn_expiring);
+    report.read_strategy = Some(match args.source.inventory {
+        Inventory::Provisioned => drift::ReadStrategy::Provisioned,
+        Inventory::Exhaustive => drift::ReadStrategy::Exhaustive,
+    });
     let out = match args.format {
         PlanFormat::Text => drift::text(
             &report,
@@ -204,7 +208,7 @@ async fn drift_cmd(args: DriftArgs, no_color: bool) -> anyhow::Result<ExitCode> 
 async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let source = Source::open(&args.source).await?;
     let instance = match &args.instance_arn {
-        Some(s) => Some(ssomatrix_core::ids::InstanceArn::new(s.as_str())?),
+        Some(s) => Some(ssomatrix_core::ids::InstanceArn::typed(s.as_str())?),
         None => None,
     };
     let options = ReadOptions {

@@ -391,7 +391,7 @@ impl Validator<'_> {
                 format!("file format version {version} is not supported; this build reads `version: {CONFIG_VERSION}`"),
             );
         }
-        let instance_arn = raw.instance_arn.and_then(|s| match InstanceArn::new(s) {
+        let instance_arn = raw.instance_arn.and_then(|s| match InstanceArn::typed(s) {
             Ok(a) => Some(a),
             Err(e) => {
                 self.err("instance_arn", e.to_string());

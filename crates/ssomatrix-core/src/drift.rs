@@ -129,11 +129,43 @@ pub struct DriftSummary {
     pub outside_scope: usize,
 }
 
+/// How the live assignments behind a report were found (`--inventory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReadStrategy {
+    /// Only the accounts `ListAccountsForProvisionedPermissionSet` gives for
+    /// each permission set. AWS states that a successful create provisions
+    /// the set to its account, nothing for creates in progress or failed
+    /// provisioning: an assignment there is not seen.
+    Provisioned,
+    /// Every account × permission set.
+    Exhaustive,
+}
+
+impl ReadStrategy {
+    /// One sentence for a reader of the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReadStrategy::Provisioned => {
+                "read with --inventory provisioned: only the accounts each permission set is provisioned to \
+                 were listed, which AWS guarantees for successful creates only; run with --inventory exhaustive \
+                 to check every account"
+            }
+            ReadStrategy::Exhaustive => {
+                "read with --inventory exhaustive: every account × permission set was listed"
+            }
+        }
+    }
+}
+
 /// How the live instance differs from the file, section by section; each
 /// section is empty when there is nothing to say.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DriftReport {
     pub format_version: u32,
+    /// How the live assignments were read, when the caller says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_strategy: Option<ReadStrategy>,
     pub instance_arn: InstanceArn,
     pub today: Date,
     pub warn_expiring_days: i64,
@@ -462,6 +494,7 @@ pub fn drift(
         > 0;
     DriftReport {
         format_version: DRIFT_FORMAT_VERSION,
+        read_strategy: None,
         instance_arn: live.instance_arn.clone(),
         today,
         warn_expiring_days,
@@ -702,6 +735,9 @@ pub fn text(r: &DriftReport, style: TextStyle) -> String {
         r.today,
         headline(r)
     );
+    if let Some(strategy) = r.read_strategy {
+        let _ = writeln!(out, "Assignments {}.", strategy.describe());
+    }
     for s in sections(r) {
         if s.rows.is_empty() {
             continue;
@@ -803,8 +839,13 @@ fn markdown_head(r: &DriftReport, sections: &[Section<'_>]) -> String {
 
 /// The counts outside the scope and the footer.
 fn markdown_tail(r: &DriftReport) -> String {
+    // Text of ssomatrix's own, not from outside: no escaping needed.
+    let read = r
+        .read_strategy
+        .map(|s| format!(" Assignments {}.", s.describe()))
+        .unwrap_or_default();
     format!(
-        "{}.\n\n<sub>`ssomatrix drift` as of {}; exceptions expiring within {} days are listed.</sub>\n",
+        "{}.\n\n<sub>`ssomatrix drift` as of {}; exceptions expiring within {} days are listed.{read}</sub>\n",
         md_text(&outside_scope_line(r)),
         r.today,
         r.warn_expiring_days

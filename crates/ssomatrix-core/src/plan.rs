@@ -257,11 +257,14 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
         inactive_targets,
     } = expand(&resolved, live, today, &mut warnings);
     for (account, rules) in &inactive_targets {
-        let state = live
-            .org
-            .account(account)
-            .map(|a| a.state.as_str())
-            .unwrap_or("UNKNOWN");
+        let state = match live.org.account(account).map(|a| a.state) {
+            Some(s) if s.is_known() => s.as_str().to_owned(),
+            // AWS added a state after this build: say so, not just its name.
+            Some(s) => format!(
+                "{s}, a state this version of ssomatrix does not know (treated as not ACTIVE)"
+            ),
+            None => "UNKNOWN".to_owned(),
+        };
         let name = live
             .org
             .account(account)

@@ -51,6 +51,10 @@ pub enum ErrorKind {
     /// The request could not be sent: no credentials, no region, an endpoint
     /// that cannot be resolved. Only the user can fix it.
     Configuration,
+    /// The service does not offer the operation here: identitystore's
+    /// `UnknownOperationException`, reported for `GetGroupId` with an AD
+    /// Connector identity source. Callers fall back to another operation.
+    UnknownOperation,
     /// Anything else.
     Other,
 }
@@ -73,6 +77,14 @@ pub struct PortError {
     pub operation: &'static str,
     pub kind: ErrorKind,
     pub message: String,
+    /// The exception's `Reason`, where the service gave one. sso-admin and
+    /// identitystore set it when the instance's customer managed KMS key is
+    /// the cause (`KMS_NotFoundException`, `KMS_KEY_NOT_FOUND`,
+    /// `KMS_AccessDeniedException`…).
+    pub reason: Option<String>,
+    /// identitystore's `ResourceType` of a `ResourceNotFoundException`: which
+    /// kind of object is missing (`USER`, `GROUP`, `IDENTITY_STORE`…).
+    pub resource_type: Option<String>,
 }
 
 impl PortError {
@@ -81,13 +93,69 @@ impl PortError {
             operation,
             kind,
             message: message.into(),
+            reason: None,
+            resource_type: None,
         }
+    }
+
+    /// The same error with the exception's `Reason`.
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// The same error with the not-found exception's `ResourceType`.
+    pub fn with_resource_type(mut self, resource_type: impl Into<String>) -> Self {
+        self.resource_type = Some(resource_type.into());
+        self
+    }
+
+    /// Whether the service blames the instance's customer managed KMS key
+    /// (every `Reason` both services define for it starts with `KMS`).
+    pub fn is_kms(&self) -> bool {
+        self.reason
+            .as_deref()
+            .is_some_and(|r| r.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("kms")))
+    }
+
+    /// Whether the error says the object asked about does not exist. A
+    /// not-found that blames the KMS key says nothing about the object: the
+    /// service could not read it, so it is not "already gone".
+    pub fn is_absent(&self) -> bool {
+        self.kind == ErrorKind::NotFound && !self.is_kms()
+    }
+
+    /// Whether an identitystore not-found means that the user or group asked
+    /// about does not exist: its `ResourceType` is `USER` or `GROUP` (or
+    /// absent, as some emulators answer). A missing identity store or a KMS
+    /// reason is an error, never a deleted principal.
+    pub fn is_missing_principal(&self) -> bool {
+        self.is_absent()
+            && self
+                .resource_type
+                .as_deref()
+                .is_none_or(|t| t == "USER" || t == "GROUP")
     }
 }
 
 impl fmt::Display for PortError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (op, msg) = (self.operation, &self.message);
+        let op = self.operation;
+        // The exception's `Reason` says what its message often does not.
+        let msg = match &self.reason {
+            Some(reason) if !self.message.contains(reason.as_str()) => {
+                format!("{} (reason: {reason})", self.message)
+            }
+            _ => self.message.clone(),
+        };
+        if self.is_kms() {
+            return write!(
+                f,
+                "{op} failed because of the instance's customer managed KMS key: {msg}; the key must exist and be enabled, \
+                 and the role or user running ssomatrix needs `kms:Decrypt` on it through IAM Identity Center \
+                 (docs/iam/kms-key-access.json has the statement)"
+            );
+        }
         match self.kind {
             ErrorKind::AccessDenied => write!(
                 f,
@@ -109,6 +177,9 @@ impl fmt::Display for PortError {
                 "{op} could not be sent: {msg}; check the AWS credentials and region (`aws sso login`, --profile, --region \
                  or the AWS_* environment variables), or work offline with --snapshot FILE"
             ),
+            ErrorKind::UnknownOperation => {
+                write!(f, "{op} is not available for this instance: {msg}")
+            }
             ErrorKind::Other => write!(f, "{op} failed: {msg}"),
         }
     }
@@ -124,6 +195,17 @@ pub struct InstanceInfo {
     pub instance_arn: InstanceArn,
     pub identity_store_id: IdentityStoreId,
     pub name: Option<String>,
+    /// `Status` as ListInstances gives it (`ACTIVE`, `CREATE_IN_PROGRESS`,
+    /// `CREATE_FAILED`, `DELETE_IN_PROGRESS`…); `None` where the service
+    /// did not say.
+    pub status: Option<String>,
+}
+
+impl InstanceInfo {
+    /// Whether the instance can be used: `ACTIVE`, or no status given.
+    pub fn is_active(&self) -> bool {
+        self.status.as_deref().is_none_or(|s| s == "ACTIVE")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -506,8 +506,9 @@ async fn submit_and_wait<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     };
     let mut status = match submitted {
         Ok(s) => s,
-        // What is already gone needs no deleting.
-        Err(e) if action == Action::Delete && e.kind == ErrorKind::NotFound => {
+        // What is already gone needs no deleting; a not-found that blames
+        // the KMS key says nothing about the assignment.
+        Err(e) if action == Action::Delete && e.is_absent() => {
             return Outcome::Succeeded;
         }
         Err(e) => return error(&e),

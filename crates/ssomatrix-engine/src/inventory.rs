@@ -33,6 +33,7 @@ use ssomatrix_core::snapshot::{
 
 use crate::EngineError;
 use crate::client::{Client, Service};
+use crate::principals::resolve_principals;
 
 /// How live assignments are found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,7 +84,9 @@ impl Progress {
     }
 }
 
-/// Finds the instance: the one the file names, or the only one visible.
+/// Finds the instance: the one the file names, or the only ACTIVE one
+/// visible. Instances being created, that failed to be created or that are
+/// being deleted (ListInstances' `Status`) are never picked.
 pub async fn discover_instance<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     wanted: Option<&InstanceArn>,
@@ -95,21 +98,37 @@ pub async fn discover_instance<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         })
         .await?;
     match wanted {
-        Some(w) => all
-            .iter()
-            .find(|i| i.instance_arn == *w)
-            .cloned()
-            .ok_or_else(|| EngineError::InstanceNotFound {
-                wanted: w.clone(),
-                found: all.iter().map(|i| i.instance_arn.clone()).collect(),
-            }),
-        None => match all.as_slice() {
-            [] => Err(EngineError::NoInstance),
-            [one] => Ok(one.clone()),
-            many => Err(EngineError::SeveralInstances(
-                many.iter().map(|i| i.instance_arn.clone()).collect(),
-            )),
-        },
+        Some(w) => {
+            let found = all.iter().find(|i| i.instance_arn == *w).ok_or_else(|| {
+                EngineError::InstanceNotFound {
+                    wanted: w.clone(),
+                    found: all.iter().map(|i| i.instance_arn.clone()).collect(),
+                }
+            })?;
+            match &found.status {
+                Some(status) if !found.is_active() => Err(EngineError::InstanceNotActive {
+                    instance: w.clone(),
+                    status: status.clone(),
+                }),
+                _ => Ok(found.clone()),
+            }
+        }
+        None => {
+            let active: Vec<_> = all.iter().filter(|i| i.is_active()).collect();
+            match active.as_slice() {
+                [] => match all.as_slice() {
+                    [only] => Err(EngineError::InstanceNotActive {
+                        instance: only.instance_arn.clone(),
+                        status: only.status.clone().unwrap_or_default(),
+                    }),
+                    _ => Err(EngineError::NoInstance),
+                },
+                [one] => Ok((*one).clone()),
+                many => Err(EngineError::SeveralInstances(
+                    many.iter().map(|i| i.instance_arn.clone()).collect(),
+                )),
+            }
+        }
     }
 }
 
@@ -188,6 +207,15 @@ async fn read_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
             .total
             .store(seen.len() + frontier.len(), Ordering::Relaxed);
     }
+    for a in accounts.iter().filter(|a| !a.state.is_known()) {
+        tracing::warn!(
+            "account {} ({}) is in the state `{}`, which this version of ssomatrix does not know; \
+             it is treated as not ACTIVE (no assignment is made or removed there); upgrade ssomatrix",
+            a.id,
+            a.name,
+            a.state
+        );
+    }
     if with_tags {
         progress.start("account tags", accounts.len());
         let tags: Vec<(AccountId, Vec<(String, String)>)> =
@@ -240,7 +268,7 @@ async fn read_permission_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     Ok(described.into_iter().map(|p| (p.arn, p.name)).collect())
 }
 
-async fn list_all_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+pub(crate) async fn list_all_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     store: &IdentityStoreId,
     kind: PrincipalType,
@@ -262,56 +290,6 @@ async fn list_all_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                 .await
         }
     }
-}
-
-/// Resolves the names the file uses; when one is missing, lists that kind of
-/// principal so the planner can suggest the closest name.
-async fn resolve_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
-    client: &Client<S, I, O>,
-    store: &IdentityStoreId,
-    names: BTreeSet<(PrincipalType, String)>,
-) -> Result<Principals, EngineError> {
-    let ids = &client.ports.ids;
-    let found: Vec<_> = futures::stream::iter(names)
-        .map(|(kind, name)| async move {
-            let id = match kind {
-                PrincipalType::Group => {
-                    client
-                        .call(Service::IdentityStore, "identitystore:GetGroupId", || {
-                            ids.get_group_id(store, &name)
-                        })
-                        .await?
-                }
-                PrincipalType::User => {
-                    client
-                        .call(Service::IdentityStore, "identitystore:GetUserId", || {
-                            ids.get_user_id(store, &name)
-                        })
-                        .await?
-                }
-            };
-            Ok::<_, PortError>((kind, name, id))
-        })
-        .buffer_unordered(client.budget.concurrency)
-        .try_collect()
-        .await?;
-    let mut principals = Principals::default();
-    let mut missing = BTreeSet::new();
-    for (kind, name, id) in found {
-        match id {
-            Some(id) => principals.insert(kind, id, name),
-            None => {
-                missing.insert(kind);
-            }
-        }
-    }
-    for kind in missing {
-        let all = list_all_principals(client, store, kind).await?;
-        principals
-            .all_names
-            .insert(kind, all.into_iter().map(|(_, n)| n).collect());
-    }
-    Ok(principals)
 }
 
 /// The (account, permission set) pairs where each of `permission_sets` is

@@ -10,6 +10,7 @@ pub mod client;
 pub mod executor;
 pub mod inventory;
 pub mod limiter;
+mod principals;
 pub mod reprovision;
 
 pub use client::{Budget, Client, Ports, Service, Stats};
@@ -37,6 +38,21 @@ pub enum EngineError {
     InstanceNotFound {
         wanted: InstanceArn,
         found: Vec<InstanceArn>,
+    },
+    #[error(
+        "instance `{instance}` is {status}, not ACTIVE; wait until IAM Identity Center has finished with it, or name another instance in `instance_arn`"
+    )]
+    InstanceNotActive {
+        instance: InstanceArn,
+        status: String,
+    },
+    #[error(
+        "{count} {kind}s in the identity store are named `{name}`; ssomatrix cannot tell which one the file means: rename one of them"
+    )]
+    AmbiguousPrincipal {
+        kind: &'static str,
+        name: String,
+        count: usize,
     },
     #[error("the organization read from AWS is not a tree: {0}")]
     Org(#[from] ssomatrix_core::org::OrgError),

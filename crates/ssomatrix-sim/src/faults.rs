@@ -45,6 +45,19 @@ pub enum Fault {
     /// do this). Only listings are hit; other operations ignore the rule.
     /// With `Calls::All` a listing never ends.
     EmptyPage,
+    /// `ResourceNotFoundException` with the `Reason` the service gives when
+    /// the instance's customer managed KMS key is gone or disabled
+    /// (identitystore `KMS_KEY_NOT_FOUND`, sso-admin `KMS_NotFoundException`):
+    /// `ErrorKind::NotFound` that says nothing about the object asked for.
+    KmsKeyNotFound,
+    /// `AccessDeniedException` with the KMS `Reason` (identitystore
+    /// `KMS_ACCESS_DENIED`, sso-admin `KMS_AccessDeniedException`): the caller
+    /// lacks `kms:Decrypt` on the instance's key.
+    KmsAccessDenied,
+    /// `UnknownOperationException`, as identitystore has been reported to
+    /// answer `GetGroupId` with an AD Connector identity source:
+    /// `ErrorKind::UnknownOperation`.
+    UnknownOperation,
 }
 
 impl Fault {
@@ -63,7 +76,46 @@ impl Fault {
                 "An account assignment operation is already in progress for this account",
             )),
             Fault::EmptyPage => None,
+            Fault::KmsKeyNotFound => Some(
+                PortError::new(
+                    op,
+                    ErrorKind::NotFound,
+                    "The customer managed KMS key of the instance was not found",
+                )
+                .with_reason(kms_reason(
+                    op,
+                    "KMS_KEY_NOT_FOUND",
+                    "KMS_NotFoundException",
+                )),
+            ),
+            Fault::KmsAccessDenied => Some(
+                PortError::new(
+                    op,
+                    ErrorKind::AccessDenied,
+                    "Access to the customer managed KMS key of the instance was denied",
+                )
+                .with_reason(kms_reason(
+                    op,
+                    "KMS_ACCESS_DENIED",
+                    "KMS_AccessDeniedException",
+                )),
+            ),
+            Fault::UnknownOperation => Some(PortError::new(
+                op,
+                ErrorKind::UnknownOperation,
+                "UnknownOperationException",
+            )),
         }
+    }
+}
+
+/// The KMS `Reason` as each service spells it: identitystore in capitals,
+/// sso-admin after the KMS exception's name.
+fn kms_reason(op: &str, identitystore: &'static str, sso_admin: &'static str) -> &'static str {
+    if op.starts_with("identitystore:") {
+        identitystore
+    } else {
+        sso_admin
     }
 }
 

@@ -114,6 +114,9 @@ struct State {
     failures: Vec<InjectedFailure>,
     /// Permission sets whose provisioning always fails, with the reason.
     never_in_sync: BTreeMap<PermissionSetArn, String>,
+    /// Instances ListInstances shows besides the snapshot's (which is
+    /// ACTIVE): being created, failed, being deleted.
+    other_instances: Vec<InstanceInfo>,
 }
 
 /// A simulated instance. Cloning shares the state (like two clients of one
@@ -166,6 +169,7 @@ impl Simulator {
             model: None,
             failures: Vec::new(),
             never_in_sync: BTreeMap::new(),
+            other_instances: Vec::new(),
         };
         Ok(Simulator {
             state: Arc::new(Mutex::new(state)),
@@ -175,6 +179,21 @@ impl Simulator {
     /// Parses a snapshot file's text and builds a simulator from it.
     pub fn from_snapshot_text(file: &str, text: &str) -> Result<Self, SimError> {
         Self::from_snapshot(Snapshot::parse(file, text)?)
+    }
+
+    /// Shows another instance in ListInstances, after the snapshot's, with
+    /// `status` (`CREATE_IN_PROGRESS`, `CREATE_FAILED`,
+    /// `DELETE_IN_PROGRESS`, or `ACTIVE` for a second usable one). Only
+    /// listed: every other call works on the snapshot's instance.
+    pub fn add_instance(&self, instance_arn: InstanceArn, status: &str) {
+        let mut st = self.lock();
+        let identity_store_id = st.snapshot.identity_store_id.clone();
+        st.other_instances.push(InstanceInfo {
+            instance_arn,
+            identity_store_id,
+            name: None,
+            status: Some(status.to_owned()),
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -448,7 +467,8 @@ impl State {
                 op,
                 ErrorKind::NotFound,
                 format!("identity store {store} does not exist"),
-            ))
+            )
+            .with_resource_type("IDENTITY_STORE"))
         }
     }
 
@@ -844,8 +864,11 @@ impl SsoAdmin for Simulator {
                 instance_arn: st.snapshot.instance_arn.clone(),
                 identity_store_id: st.snapshot.identity_store_id.clone(),
                 name: None,
+                status: Some("ACTIVE".to_owned()),
             };
-            Ok(vec![info])
+            Ok(std::iter::once(info)
+                .chain(st.other_instances.iter().cloned())
+                .collect())
         })
         .await
     }
