@@ -211,12 +211,21 @@ fn markdown_warnings(plan: &Plan, budget: usize) -> String {
 /// too large for GitHub's limit is shortened instead: every delete is still
 /// listed, and creates are counted by permission set and OU (`shorten`).
 pub fn markdown(plan: &Plan, live: &LiveState) -> String {
-    let full = markdown_full(plan, live);
-    if full.len() <= GITHUB_COMMENT_LIMIT {
-        full
-    } else {
-        shorten::markdown(plan)
+    // The rows of the changes table alone take at least this much (escaping
+    // only adds): past the limit, the access-matrix diff of a huge plan is
+    // not worth computing.
+    let table_at_least: usize = plan
+        .changes
+        .iter()
+        .map(|c| 30 + c.account_name.len() + c.permission_set_name.len() + c.reason.len())
+        .sum();
+    if table_at_least <= GITHUB_COMMENT_LIMIT {
+        let full = markdown_full(plan, live);
+        if full.len() <= GITHUB_COMMENT_LIMIT {
+            return full;
+        }
     }
+    shorten::markdown(plan)
 }
 
 fn markdown_full(plan: &Plan, live: &LiveState) -> String {

@@ -32,11 +32,15 @@ impl Diagnostic {
     }
 }
 
+/// Shown on a terminal: names the message quotes (from the file or the
+/// instance) have their control characters escaped, so that they cannot move
+/// the cursor, recolour or add a line.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = crate::escape::visible(&self.message);
         match self.line {
-            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
-            None => write!(f, "{}: {}", self.file, self.message),
+            Some(line) => write!(f, "{}:{}: {message}", self.file, line),
+            None => write!(f, "{}: {message}", self.file),
         }
     }
 }
@@ -298,6 +302,12 @@ impl MarkedEventReceiver for Walker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_diagnostic_shows_control_characters_escaped() {
+        let d = Diagnostic::new("a.yaml", Some(3), "unknown group `x\r\x1b[2Kok`");
+        assert_eq!(d.to_string(), "a.yaml:3: unknown group `x\\r\\x1b[2Kok`");
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[allow(dead_code)]

@@ -153,8 +153,8 @@ pub(super) fn markdown(sections: &[Section<'_>], head: &str, tail: &str) -> Stri
 
     let note = if not_listed > 0 {
         format!(
-            "> [!CAUTION]\n> **Not every finding that `apply` would delete is listed.** {} counted by \
-             permission set and OU but not listed one by one; {JSON_REPORT}.\n\n",
+            "> [!CAUTION]\n> **Not every finding that `apply` would delete is listed.** {} counted \
+             below but not listed one by one; {JSON_REPORT}.\n\n",
             count(not_listed, "is", "are")
         )
     } else {

@@ -264,7 +264,7 @@ pub(super) fn markdown(plan: &Plan) -> String {
     let note = if not_listed > 0 {
         format!(
             "> [!CAUTION]\n> **Not every delete is listed.** This plan deletes {} assignments, more than a comment \
-             can list: all of them are counted below by permission set and OU, and **{} not listed** one by one. \
+             can list: all of them are counted below, and **{} not listed** one by one. \
              Do not approve from this comment alone: {JSON_PLAN} lists every change.\n\n",
             thousands(deletes.len()),
             count(not_listed, "delete is", "deletes are"),
