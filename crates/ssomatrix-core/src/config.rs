@@ -169,15 +169,18 @@ impl<'de> Deserialize<'de> for StringOrList {
     }
 }
 
-/// An account reference as written. A bare YAML number is kept apart so that
-/// the error can say to quote it (YAML drops leading zeros of numbers).
+/// An account reference as written. A value YAML reads as something other
+/// than a string (an unquoted `123456789012`, `0o17`, `true`) is kept apart:
+/// the validator replaces it with its text as written, so that an id means
+/// the same quoted or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum AccountRefRaw {
     /// A 12-digit account id (quoted) or an exact account name.
     Text(String),
+    /// A number or boolean, as serde saw it.
     #[schemars(skip)]
-    Number(u64),
+    Unquoted(String),
 }
 
 impl<'de> Deserialize<'de> for AccountRefRaw {
@@ -192,10 +195,16 @@ impl<'de> Deserialize<'de> for AccountRefRaw {
                 Ok(AccountRefRaw::Text(v.to_owned()))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AccountRefRaw, E> {
-                Ok(AccountRefRaw::Number(v))
+                Ok(AccountRefRaw::Unquoted(v.to_string()))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AccountRefRaw, E> {
-                Ok(AccountRefRaw::Number(v.unsigned_abs()))
+                Ok(AccountRefRaw::Unquoted(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AccountRefRaw, E> {
+                Ok(AccountRefRaw::Unquoted(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<AccountRefRaw, E> {
+                Ok(AccountRefRaw::Unquoted(v.to_string()))
             }
         }
         d.deserialize_any(V)
@@ -301,15 +310,15 @@ pub enum ScopeSets {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     pub permission_sets: ScopeSets,
-    /// Globs of permission set names never touched.
-    pub exclude: Vec<String>,
+    /// Globs of permission set names never touched, with their lines.
+    pub exclude: Vec<Located<String>>,
 }
 
 impl Scope {
     pub fn is_excluded(&self, permission_set_name: &str) -> bool {
         self.exclude
             .iter()
-            .any(|g| glob_match(g, permission_set_name))
+            .any(|g| glob_match(&g.value, permission_set_name))
     }
 }
 
@@ -485,17 +494,21 @@ impl Validator<'_> {
                     .collect(),
             ),
         };
-        for (i, g) in raw.exclude.iter().enumerate() {
+        let mut exclude = Vec::new();
+        for (i, g) in raw.exclude.into_iter().enumerate() {
+            let path = format!("scope.exclude[{i}]");
             if g.trim().is_empty() {
-                self.err(
-                    &format!("scope.exclude[{i}]"),
-                    "empty pattern in `scope.exclude`",
-                );
+                self.err(&path, "empty pattern in `scope.exclude`");
+                continue;
             }
+            exclude.push(Located {
+                value: g,
+                line: self.lines.line(&path),
+            });
         }
         Scope {
             permission_sets,
-            exclude: raw.exclude,
+            exclude,
         }
     }
 
@@ -585,30 +598,28 @@ impl Validator<'_> {
         for (i, r) in raw.into_iter().flatten().enumerate() {
             let path = format!("{base}.{key}[{i}]");
             let line = self.lines.line(&path);
-            let value = match r {
-                AccountRefRaw::Number(n) => {
-                    self.err(
-                        &path,
-                        format!(
-                            "account id {n} is a YAML number; quote it (\"{n:012}\") so that leading zeros are kept"
-                        ),
-                    );
-                    continue;
+            // An unquoted value means what its text says: YAML's number
+            // conversion (which reads `0o17` as 15) must not change which
+            // account is meant, so quoted and unquoted behave the same.
+            let text = match r {
+                AccountRefRaw::Text(s) => s,
+                AccountRefRaw::Unquoted(n) => {
+                    self.lines.plain_number(&path).map_or(n, str::to_owned)
                 }
-                AccountRefRaw::Text(s) if s.bytes().all(|b| b.is_ascii_digit()) => {
-                    match AccountId::new(s) {
-                        Ok(id) => AccountRef::Id(id),
-                        Err(e) => {
-                            self.err(&path, e.to_string());
-                            continue;
-                        }
+            };
+            let value = if text.trim().is_empty() {
+                self.err(&path, format!("empty account reference in `{key}`"));
+                continue;
+            } else if text.bytes().all(|b| b.is_ascii_digit()) {
+                match AccountId::new(text) {
+                    Ok(id) => AccountRef::Id(id),
+                    Err(e) => {
+                        self.err(&path, e.to_string());
+                        continue;
                     }
                 }
-                AccountRefRaw::Text(s) if s.trim().is_empty() => {
-                    self.err(&path, format!("empty account reference in `{key}`"));
-                    continue;
-                }
-                AccountRefRaw::Text(s) => AccountRef::Name(s),
+            } else {
+                AccountRef::Name(text)
             };
             out.push(Located { value, line });
         }
@@ -644,7 +655,12 @@ impl Validator<'_> {
             self.err(&base, format!("{label} has no permission set; add `permission_set: NAME` (or `permission_sets`)"));
         }
         for ps in &permission_sets {
-            if let Some(glob) = scope.exclude.iter().find(|g| glob_match(g, &ps.value)) {
+            if let Some(glob) = scope
+                .exclude
+                .iter()
+                .find(|g| glob_match(&g.value, &ps.value))
+            {
+                let glob = &glob.value;
                 self.errors.push(Diagnostic::new(
                     self.file,
                     ps.line,
@@ -819,12 +835,42 @@ mod tests {
     }
 
     #[test]
-    fn unquoted_account_ids_are_rejected_with_the_fix() {
-        let errs = errors(
-            "assignments:\n  - group: g\n    permission_set: P\n    accounts: [123456789012]\n",
+    fn account_ids_mean_the_same_quoted_or_not() {
+        let refs = |list: &str| {
+            let text = format!(
+                "assignments:\n  - group: g\n    permission_set: P\n    accounts: {list}\n    exclude_accounts: {list}\n"
+            );
+            match Config::parse("a.yaml", &text) {
+                Ok(c) => Ok((
+                    c.rules[0].accounts.clone(),
+                    c.rules[0].exclude_accounts.clone(),
+                )),
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        let pairs = [
+            ("[123456789012]", "[\"123456789012\"]"),
+            ("[012345678901]", "['012345678901']"),
+            ("[012345670123]", "[\"012345670123\"]"),
+            ("[0o17]", "[\"0o17\"]"),
+            ("[0x1F]", "[\"0x1F\"]"),
+            ("[12345678901]", "[\"12345678901\"]"),
+            ("[1.5e3]", "[\"1.5e3\"]"),
+            ("[true]", "[\"true\"]"),
+            ("[-123456789012]", "[\"-123456789012\"]"),
+        ];
+        for (plain, quoted) in pairs {
+            assert_eq!(refs(plain), refs(quoted), "{plain} vs {quoted}");
+        }
+        let (accounts, _) = refs("[012345678901, 123456789012]").unwrap();
+        assert_eq!(
+            accounts
+                .iter()
+                .map(|a| a.value.to_string())
+                .collect::<Vec<_>>(),
+            ["012345678901", "123456789012"]
         );
-        assert_eq!(errs.len(), 1, "{errs:?}");
-        assert!(errs[0].contains("quote it"), "{errs:?}");
+        assert!(matches!(accounts[1].value, AccountRef::Id(_)));
     }
 
     #[test]

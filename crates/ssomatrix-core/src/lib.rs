@@ -6,6 +6,7 @@
 //! the AWS SDK nor clap. Everything here is a function of its inputs (even
 //! "today" is a parameter), which is what makes plans reproducible.
 
+mod ambiguity;
 pub mod config;
 pub mod date;
 pub mod drift;

@@ -12,6 +12,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::ambiguity;
 use crate::config::{AccountRef, Config, Located, OuRef, Rule, ScopeSets};
 use crate::date::Date;
 use crate::ids::{
@@ -99,6 +100,8 @@ pub enum WarningKind {
     OutOfSync,
     /// A rule names a permission set that a narrowed scope does not own.
     OutsideScope,
+    /// A `scope.exclude` pattern matches no permission set of the instance.
+    UnmatchedExclude,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +235,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
         .map(|r| resolve_rule(config, live, r, &mut errors, &mut warnings))
         .collect();
     check_scope_names(config, live, &mut errors);
+    ambiguity::unmatched_excludes(config, live, &mut errors, &mut warnings);
     let read = &live.read_permission_sets;
     for r in &resolved {
         for ps in &r.permission_sets {
@@ -630,6 +634,14 @@ pub(crate) fn resolve_rule<'a>(
     let mut principals = Vec::new();
     for p in &rule.principals {
         let (kind, name) = (p.value.kind, p.value.name.as_str());
+        let located = Located {
+            value: p.value.name.clone(),
+            line: p.line,
+        };
+        if let Some(e) = ambiguity::shared_principal_name(file, live, kind, &located) {
+            errors.push(e);
+            continue;
+        }
         match live.principals.id_of(kind, name) {
             Some(id) => principals.push((kind, id.clone(), name)),
             None => {
@@ -789,29 +801,23 @@ fn resolve_ou(
             NodeId::Ou(id.clone())
         }
         OuRef::Path(path) => {
-            let found = org.ous_at_path(path);
-            match found.as_slice() {
-                [one] => NodeId::Ou((*one).clone()),
-                [] => {
+            let located = Located {
+                value: path.clone(),
+                line: ou.line,
+            };
+            match ambiguity::ou_by_path(file, live, &located) {
+                Some(Ok(id)) => NodeId::Ou(id),
+                Some(Err(e)) => {
+                    errors.push(e);
+                    return None;
+                }
+                None => {
                     let paths = org.all_ou_paths();
                     let hint = did_you_mean(path, paths.iter().map(String::as_str));
                     errors.push(Diagnostic::new(
                         file,
                         ou.line,
                         format!("unknown OU path `{path}`{hint}"),
-                    ));
-                    return None;
-                }
-                many => {
-                    let ids = many
-                        .iter()
-                        .map(|i| format!("`{i}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    errors.push(Diagnostic::new(
-                        file,
-                        ou.line,
-                        format!("OU path `{path}` matches {} OUs ({ids}); name the one you mean by its id", many.len()),
                     ));
                     return None;
                 }
@@ -835,48 +841,36 @@ fn resolve_account(
     acc: &Located<AccountRef>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<AccountId> {
-    match &acc.value {
-        AccountRef::Id(id) => {
-            if live.org.account(id).is_some() {
-                Some(id.clone())
-            } else {
-                errors.push(Diagnostic::new(
-                    file,
-                    acc.line,
-                    format!("account `{id}` is not in the organization"),
-                ));
-                None
-            }
-        }
+    let result = match &acc.value {
+        AccountRef::Id(id) => ambiguity::account_by_id(
+            file,
+            live,
+            &Located {
+                value: id.clone(),
+                line: acc.line,
+            },
+        ),
         AccountRef::Name(name) => {
-            let found: Vec<_> = live.org.accounts_named(name).collect();
+            let found: Vec<&AccountId> = live.org.accounts_named(name).map(|a| &a.id).collect();
+            let located = Located {
+                value: name.clone(),
+                line: acc.line,
+            };
             match found.as_slice() {
-                [one] => Some(one.id.clone()),
+                [one] => Ok((*one).clone()),
                 [] => {
                     let hint = did_you_mean(name, live.org.accounts().map(|a| a.name.as_str()));
-                    errors.push(Diagnostic::new(
+                    Err(Diagnostic::new(
                         file,
                         acc.line,
                         format!("unknown account name `{name}`{hint}"),
-                    ));
-                    None
+                    ))
                 }
-                many => {
-                    let ids = many
-                        .iter()
-                        .map(|a| format!("\"{}\"", a.id))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    errors.push(Diagnostic::new(
-                        file,
-                        acc.line,
-                        format!("account name `{name}` is used by {} accounts ({ids}); use the account id", many.len()),
-                    ));
-                    None
-                }
+                many => Err(ambiguity::shared_account_name(file, live, &located, many)),
             }
         }
-    }
+    };
+    result.map_err(|e| errors.push(e)).ok()
 }
 
 fn duplicate_rule_warnings(resolved: &[Resolved<'_>], warnings: &mut Vec<Warning>) {

@@ -14,8 +14,18 @@ use crate::live::{Assignment, LiveState, Principals};
 use crate::org::{Account, NodeId, OrgError, OrgTree, Ou};
 use crate::yaml::{self, Diagnostic};
 
+mod checks;
+
 /// The snapshot format version this build reads and writes.
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;
+
+/// The last line of a YAML snapshot: YAML's document end marker, written by
+/// `export` after everything else. A block-style YAML file cut short at any
+/// point loses it, so the reader refuses such a file instead of reading a
+/// smaller instance than was exported (a list that ends early would
+/// otherwise still be valid YAML). JSON needs no marker: a JSON document cut
+/// short never parses.
+pub const SNAPSHOT_END: &str = "...";
 
 /// A whole instance at one point in time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -96,59 +106,24 @@ pub struct SnapshotPermissionSet {
 pub struct SnapshotError(pub Vec<Diagnostic>);
 
 impl Snapshot {
-    /// Parses and checks a snapshot: the YAML (JSON is YAML too), its format
-    /// version, that the OUs and accounts form a tree, and that assignments
-    /// name known accounts and permission sets.
+    /// Parses and checks a snapshot: the YAML (JSON is YAML too), that it was
+    /// not cut short (see [`SNAPSHOT_END`]), its format version, and that its
+    /// parts agree with each other (see `snapshot/checks.rs`). Every problem
+    /// is reported, each with its line.
     pub fn parse(file: &str, text: &str) -> Result<Self, SnapshotError> {
-        let doc = yaml::parse::<Snapshot>(file, text).map_err(SnapshotError)?;
-        let snapshot = doc.value;
-        let at = |path: &str, message: String| Diagnostic::new(file, doc.lines.line(path), message);
-        let mut errors = Vec::new();
-        if snapshot.format_version != SNAPSHOT_FORMAT_VERSION {
-            errors.push(at(
-                "format_version",
-                format!(
-                    "snapshot format_version {} is not supported; this build reads version {SNAPSHOT_FORMAT_VERSION}",
-                    snapshot.format_version
-                ),
-            ));
-        }
-        if let Err(e) = snapshot.org_tree() {
-            errors.push(at(
-                "organization",
-                format!("organization is not a tree: {e}"),
-            ));
-        }
-        let accounts: BTreeSet<_> = snapshot
-            .organization
-            .accounts
-            .iter()
-            .map(|a| &a.id)
-            .collect();
-        let sets: BTreeSet<_> = snapshot.permission_sets.iter().map(|p| &p.arn).collect();
-        for (i, a) in snapshot.assignments.iter().enumerate() {
-            if !accounts.contains(&a.account_id) {
-                errors.push(at(
-                    &format!("assignments[{i}].account_id"),
-                    format!(
-                        "assignment names account `{}`, which is not in `organization.accounts`",
-                        a.account_id
-                    ),
-                ));
+        let mut errors: Vec<Diagnostic> = check_end(file, text).into_iter().collect();
+        let doc = match yaml::parse::<Snapshot>(file, text) {
+            Ok(doc) => doc,
+            Err(e) => {
+                errors.extend(e);
+                return Err(SnapshotError(errors));
             }
-            if !sets.contains(&a.permission_set_arn) {
-                errors.push(at(
-                    &format!("assignments[{i}].permission_set_arn"),
-                    format!(
-                        "assignment names permission set `{}`, which is not in `permission_sets`",
-                        a.permission_set_arn
-                    ),
-                ));
-            }
-        }
+        };
+        errors.extend(checks::check(file, &doc.value, &doc.lines));
         if errors.is_empty() {
-            Ok(snapshot)
+            Ok(doc.value)
         } else {
+            errors.sort_by_key(|d| d.line.unwrap_or(0));
             Err(SnapshotError(errors))
         }
     }
@@ -185,7 +160,10 @@ impl Snapshot {
         let mut s = self.clone();
         s.sort();
         // Serialising plain data to YAML cannot fail.
-        serde_norway::to_string(&s).unwrap_or_default()
+        let mut text = serde_norway::to_string(&s).unwrap_or_default();
+        text.push_str(SNAPSHOT_END);
+        text.push('\n');
+        text
     }
 
     pub fn to_json(&self) -> String {
@@ -259,4 +237,36 @@ impl Snapshot {
                 .collect(),
         })
     }
+}
+
+/// The problem with a snapshot whose block-style YAML does not end with
+/// [`SNAPSHOT_END`], if it does not.
+fn check_end(file: &str, text: &str) -> Option<Diagnostic> {
+    let significant = |l: &&str| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#')
+    };
+    let first = text.lines().find(|l| significant(l) && l.trim() != "---")?;
+    if first.trim_start().starts_with(['{', '[']) {
+        // A flow (JSON) document is closed by its last bracket.
+        return None;
+    }
+    let last = text.lines().rev().find(significant);
+    let ends = last.is_some_and(|l| {
+        let l = l.trim_end();
+        l == SNAPSHOT_END
+            || l.strip_prefix(SNAPSHOT_END)
+                .is_some_and(|c| c.trim_start().starts_with('#'))
+    });
+    if ends {
+        return None;
+    }
+    Some(Diagnostic::new(
+        file,
+        Some(text.lines().count().max(1)),
+        format!(
+            "the snapshot does not end with the line `{SNAPSHOT_END}` that `ssomatrix export` writes last, so it may have been cut short; \
+             export it again (a snapshot written by hand must end with a line `{SNAPSHOT_END}`)"
+        ),
+    ))
 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::de::DeserializeOwned;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// At most this many nodes may be added by expanding aliases.
 pub const MAX_ALIAS_EXPANSION: usize = 1_000_000;
@@ -48,19 +48,37 @@ impl fmt::Display for Diagnostic {
 /// The line of every node, by path. Keys of a mapping map to the line of the
 /// key, sequence items to the line where the item starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LineIndex(HashMap<String, usize>);
+pub struct LineIndex {
+    lines: HashMap<String, usize>,
+    /// The text of unquoted scalars that YAML may read as numbers, as
+    /// written (`012345678901`, `0o17`), by path.
+    plain_numbers: HashMap<String, String>,
+}
 
 impl LineIndex {
     /// The line of `path`, or of its closest recorded ancestor.
     pub fn line(&self, path: &str) -> Option<usize> {
         let mut p = path;
         loop {
-            if let Some(line) = self.0.get(p) {
+            if let Some(line) = self.lines.get(p) {
                 return Some(*line);
             }
             let cut = p.rfind(['.', '['])?;
             p = &p[..cut];
         }
+    }
+
+    /// Whether the document has a node at exactly `path` (a key whose value
+    /// may be null counts).
+    pub fn contains(&self, path: &str) -> bool {
+        self.lines.contains_key(path)
+    }
+
+    /// The text of the unquoted scalar at `path` as it was written, when YAML
+    /// may have read it as a number: the digits a reader meant, before a
+    /// number conversion dropped or reinterpreted any of them.
+    pub fn plain_number(&self, path: &str) -> Option<&str> {
+        self.plain_numbers.get(path).map(String::as_str)
     }
 }
 
@@ -190,7 +208,7 @@ impl Walker {
                             ));
                         }
                         let p = child(path, &k);
-                        self.lines.0.entry(p).or_insert(line);
+                        self.lines.lines.entry(p).or_insert(line);
                         *key = Some(k);
                     }
                 }
@@ -211,9 +229,14 @@ impl MarkedEventReceiver for Walker {
         }
         let line = mark.line();
         match ev {
-            Event::Scalar(value, _, anchor, _) => {
+            Event::Scalar(value, style, anchor, _) => {
                 if let Some(p) = self.node_path() {
-                    self.lines.0.entry(p).or_insert(line);
+                    if style == TScalarStyle::Plain
+                        && value.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
+                    {
+                        self.lines.plain_numbers.insert(p.clone(), value.clone());
+                    }
+                    self.lines.lines.entry(p).or_insert(line);
                     if self.stack.is_empty() && !value.is_empty() && value != "~" && value != "null"
                     {
                         self.saw_content = true;
@@ -239,7 +262,7 @@ impl MarkedEventReceiver for Walker {
                     return;
                 }
                 if let Some(p) = self.node_path() {
-                    self.lines.0.entry(p).or_insert(line);
+                    self.lines.lines.entry(p).or_insert(line);
                 }
                 self.node_done(size, None, line);
             }
@@ -253,7 +276,7 @@ impl MarkedEventReceiver for Walker {
                         "?".to_owned()
                     }
                 };
-                self.lines.0.entry(path.clone()).or_insert(line);
+                self.lines.lines.entry(path.clone()).or_insert(line);
                 let frame = if matches!(ev, Event::MappingStart(..)) {
                     Frame::Map {
                         path,
