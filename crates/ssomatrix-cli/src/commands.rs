@@ -140,6 +140,23 @@ async fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let source = Source::open(&args.source).await?;
     let live = read_live(&source, &args.source, &config).await?;
     let plan = make_plan(&config, &live)?;
+    // What the file says that is likely a mistake; warnings about what an
+    // apply would do (deletes, roles, budgets) belong to `plan`.
+    let about_the_file = plan.warnings.iter().filter(|w| {
+        use plan::WarningKind as K;
+        matches!(
+            w.kind,
+            K::EmptyTarget
+                | K::DuplicateRule
+                | K::ExpiresSoon
+                | K::InactiveAccount
+                | K::OutsideScope
+                | K::UnmatchedExclude
+        )
+    });
+    for w in about_the_file {
+        eprintln!("{}: warning: {}", config.file, w.message);
+    }
     eprintln!(
         "{}: valid ({rules} rule{}); every name resolves; {} assignment(s) declared in ACTIVE accounts",
         config.file,

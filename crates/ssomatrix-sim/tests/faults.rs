@@ -23,6 +23,7 @@ fn simulator() -> Simulator {
             100_000_000_000u64 + i
         );
     }
+    text += "assignments: []\n...\n";
     Simulator::from_snapshot_text("test.yaml", &text).unwrap()
 }
 

@@ -33,7 +33,7 @@ fn simulator() -> Simulator {
     text += &format!(
         "groups:\n  - {{id: g-1, name: team}}\n\
          permission_sets:\n  - {{arn: '{PS}', name: ReadOnly}}\n\
-         assignments:\n  - {{account_id: '100000000000', permission_set_arn: '{PS}', principal_type: GROUP, principal_id: g-1}}\n"
+         assignments:\n  - {{account_id: '100000000000', permission_set_arn: '{PS}', principal_type: GROUP, principal_id: g-1}}\n...\n"
     );
     Simulator::from_snapshot_text("test.yaml", &text).unwrap()
 }
