@@ -245,3 +245,51 @@ pub(crate) fn unmatched_excludes(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::date::Date;
+    use crate::snapshot::Snapshot;
+
+    fn live() -> LiveState {
+        let text = "format_version: 1\n\
+            instance_arn: arn:aws:sso:::instance/ssoins-0000000000000001\n\
+            identity_store_id: d-1234567890\n\
+            organization:\n  root_id: r-ab12\n  management_account_id: '100000000001'\n  accounts:\n\
+            \x20 - {id: '100000000001', name: mgmt, state: ACTIVE, parent: r-ab12}\n\
+            groups:\n  - {id: g-1, name: ops}\n\
+            permission_sets:\n  - {arn: 'arn:aws:sso:::permissionSet/ssoins-0000000000000001/ps-000000000000000a', name: A}\n\
+            assignments: []\n...\n";
+        Snapshot::parse("s.yaml", text)
+            .unwrap()
+            .to_live_state()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_principal_name_the_store_lists_twice_is_not_resolved() {
+        let config = Config::parse(
+            "a.yaml",
+            "assignments:\n  - group: ops\n    permission_set: A\n    accounts: [mgmt]\n",
+        )
+        .unwrap();
+        let mut live = live();
+        assert!(crate::plan::plan(&config, &live, Date::parse("2026-01-01").unwrap()).is_ok());
+        // A reader that lists the store found a second group with the name.
+        live.principals
+            .all_names
+            .entry(PrincipalType::Group)
+            .or_default()
+            .push("ops".to_owned());
+        let errs = crate::plan::plan(&config, &live, Date::parse("2026-01-01").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            errs,
+            "a.yaml:2: group name `ops` is used by 2 groups in the identity store, so it does not say \
+             which one is meant; rename all but one of them"
+        );
+    }
+}
