@@ -358,6 +358,21 @@ mod tests {
     }
 
     #[test]
+    fn unquoted_numbers_keep_the_text_they_were_written_with() {
+        let text = "a:\n  - x: one\n    y: [012345678901, 0o17, '123', \"7\", 1.5e3, -4, x1]\n";
+        let doc = parse::<serde_json::Value>("f.yaml", text).unwrap();
+        let raw = |i: usize| doc.lines.plain_number(&format!("a[0].y[{i}]"));
+        assert_eq!(raw(0), Some("012345678901"));
+        assert_eq!(raw(1), Some("0o17"));
+        assert_eq!(raw(2), None, "quoted scalars are strings already");
+        assert_eq!(raw(3), None);
+        assert_eq!(raw(4), Some("1.5e3"));
+        assert_eq!(raw(5), Some("-4"));
+        assert_eq!(raw(6), None, "not number-like");
+        assert!(doc.lines.contains("a[0].x") && !doc.lines.contains("a[0].z"));
+    }
+
+    #[test]
     fn duplicate_keys_are_errors_with_lines() {
         let errs = parse::<Doc>("f.yaml", "a:\n  - x: one\n    x: two\n").unwrap_err();
         assert_eq!(errs.len(), 1);

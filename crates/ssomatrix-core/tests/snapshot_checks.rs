@@ -212,6 +212,39 @@ fn organization_and_cross_references_are_checked_with_lines() {
         "{:?}",
         errors(&dup_account)
     );
+    let orphan = edit(
+        &text,
+        "name: dev, state: ACTIVE, parent: r-ab12",
+        "name: dev, state: ACTIVE, parent: ou-ab12-00000009",
+    );
+    let errs = errors(&orphan);
+    assert!(
+        errs.iter().any(|e| e.starts_with(
+            "s.yaml:9: account `100000000002` (`dev`) names parent `ou-ab12-00000009`"
+        )),
+        "{errs:?}"
+    );
+    let wrong_root = edit(
+        &text,
+        "name: dev, state: ACTIVE, parent: r-ab12",
+        "name: dev, state: ACTIVE, parent: r-zz99",
+    );
+    assert!(
+        errors(&wrong_root)
+            .iter()
+            .any(|e| e.contains("neither the root `r-ab12`"))
+    );
+    let cycle = edit(
+        &text,
+        "  accounts:\n",
+        "  organizational_units:\n  - {id: ou-ab12-00000001, name: a, parent: ou-ab12-00000002}\n  - {id: ou-ab12-00000002, name: b, parent: ou-ab12-00000001}\n  accounts:\n",
+    );
+    let errs = errors(&cycle);
+    assert!(
+        errs.iter()
+            .any(|e| e.starts_with("s.yaml:8: OU `ou-ab12-00000001` is its own ancestor")),
+        "{errs:?}"
+    );
     let not_prov = edit(
         &text,
         "  name: A\n",

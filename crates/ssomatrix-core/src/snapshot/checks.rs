@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{SNAPSHOT_FORMAT_VERSION, Snapshot};
-use crate::ids::PrincipalType;
-use crate::org::OrgError;
+use crate::ids::{OuId, PrincipalType};
+use crate::org::{NodeId, OrgError};
 use crate::yaml::{Diagnostic, LineIndex};
 
 struct Checker<'a> {
@@ -115,13 +115,51 @@ fn organization(c: &mut Checker<'_>, s: &Snapshot) {
         "account id",
         fix,
     );
-    match s.org_tree() {
-        // Reported above, with every line.
-        Ok(_) | Err(OrgError::DuplicateOu(_) | OrgError::DuplicateAccount(_)) => {}
-        Err(e) => c.err(
-            "organization",
-            format!("organization is not a tree: {e}; fix the `parent` of that entry"),
-        ),
+    let ou_ids: BTreeSet<&OuId> = org.organizational_units.iter().map(|o| &o.id).collect();
+    let parent_known = |p: &NodeId| match p {
+        NodeId::Root(r) => *r == org.root_id,
+        NodeId::Ou(o) => ou_ids.contains(o),
+    };
+    let parents = org
+        .organizational_units
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            (
+                format!("organization.organizational_units[{i}].parent"),
+                "OU",
+                o.id.as_str(),
+                &o.name,
+                &o.parent,
+            )
+        })
+        .chain(org.accounts.iter().enumerate().map(|(i, a)| {
+            (
+                format!("organization.accounts[{i}].parent"),
+                "account",
+                a.id.as_str(),
+                &a.name,
+                &a.parent,
+            )
+        }));
+    for (path, kind, id, name, parent) in parents {
+        if !parent_known(parent) {
+            c.err(
+                &path,
+                format!(
+                    "{kind} `{id}` (`{name}`) names parent `{parent}`, which is neither the root `{}` nor an OU of \
+                     the snapshot; correct the parent or add the OU",
+                    org.root_id
+                ),
+            );
+        }
+    }
+    if let Err(OrgError::Cycle(id)) = s.org_tree() {
+        let i = org.organizational_units.iter().position(|o| o.id == id);
+        c.err(
+            &i.map_or_else(|| "organization".to_owned(), |i| format!("organization.organizational_units[{i}].parent")),
+            format!("OU `{id}` is its own ancestor: its parents form a cycle; correct the `parent` of one of them"),
+        );
     }
     if !org
         .accounts
