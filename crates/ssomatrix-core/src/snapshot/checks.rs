@@ -179,7 +179,11 @@ fn organization(c: &mut Checker<'_>, s: &Snapshot) {
 
 /// The partition and instance id an ARN of the sso service names
 /// (`arn:aws:sso:::permissionSet/ssoins-…/ps-…` → `aws`, `ssoins-…`), when it
-/// has that shape. Service ids are otherwise opaque to us.
+/// has that shape: the sso-admin API reference gives instance ARNs as
+/// `arn:PARTITION:sso:::instance/(sso)?ins-…` and permission set ARNs as
+/// `arn:PARTITION:sso:::permissionSet/(sso)?ins-…/ps-…` (some emulators write
+/// `instance/` there, with the same instance segment). Service ids are
+/// otherwise opaque to us, so another shape is not judged.
 fn instance_of(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
     let (Some("arn"), Some(partition), Some("sso")) = (parts.next(), parts.next(), parts.next())
@@ -205,8 +209,7 @@ fn permission_sets(c: &mut Checker<'_>, s: &Snapshot) {
             .enumerate()
             .map(|(i, p)| (format!("permission_sets[{i}].name"), p.name.as_str())),
         "permission set name",
-        "names of permission sets are unique in an instance, and a name that means two permission sets \
-         cannot be planned: remove or rename the extra entries",
+        "a name that means two permission sets cannot be planned: remove or rename the extra entries",
     );
     let instance = instance_of(s.instance_arn.as_str());
     let accounts: BTreeSet<_> = s.organization.accounts.iter().map(|a| &a.id).collect();
