@@ -15,8 +15,8 @@
 //!   without any markup (`@team`, `https://…`, `www.…`) gets an invisible
 //!   zero-width space (written as the entity `&#8203;`) where it breaks the
 //!   pattern. Characters that never start markup (letters, digits, `-`, `.`,
-//!   `(`, `#` inside a line, an `@` inside an e-mail address, `_` inside a
-//!   word) are left alone, so that ordinary names read the same as before.
+//!   `(`, `#` inside a line, an `@` inside an e-mail address, `_` after a
+//!   letter) are left alone, so that ordinary names read the same as before.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -109,19 +109,15 @@ fn md_text_at(s: &str, line_start: bool) -> String {
     let mut out = String::with_capacity(v.len() + 8);
     for (i, &c) in chars.iter().enumerate() {
         let prev = i.checked_sub(1).map(|j| chars[j]);
-        let next = chars.get(i + 1).copied();
         match c {
             '\\' | '`' | '*' | '~' | '[' | ']' | '|' => {
                 out.push('\\');
                 out.push(c);
             }
-            // `_` between two letters or digits can neither open nor close
-            // emphasis (CommonMark's flanking rules): `OUT_OF_SYNC` stays.
-            '_' if prev.is_some_and(char::is_alphanumeric)
-                && next.is_some_and(char::is_alphanumeric) =>
-            {
-                out.push('_');
-            }
+            // `_` after a letter or digit can never open emphasis
+            // (CommonMark's flanking rules), and every `_` that could is
+            // escaped: `OUT_OF_SYNC` and `AWSReservedSSO_x_…` stay as written.
+            '_' if prev.is_some_and(char::is_alphanumeric) => out.push('_'),
             '_' => out.push_str("\\_"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -228,6 +224,7 @@ mod tests {
             "Workloads/NonProd",
             "rule #2 (line 5): ou Workloads/Prod",
             "OUT_OF_SYNC",
+            "AWSReservedSSO_BreakGlass_…",
             "Müller Ångström 日本",
         ] {
             assert_eq!(visible(s), s);
@@ -255,10 +252,7 @@ mod tests {
         assert_eq!(md_text("&#64;"), "&amp;#64;");
         assert_eq!(md_text("[x](http://e)"), "\\[x\\](http:&#8203;//e)");
         assert_eq!(md_text("![i](u)"), "!\\[i\\](u)");
-        assert_eq!(
-            md_text("*b* _i_ ~s~ `c`"),
-            "\\*b\\* \\_i\\_ \\~s\\~ \\`c\\`"
-        );
+        assert_eq!(md_text("*b* _i_ ~s~ `c`"), "\\*b\\* \\_i_ \\~s\\~ \\`c\\`");
         assert_eq!(md_text("# No changes"), "\\# No changes");
         assert_eq!(md_text("team #1"), "team #1");
         assert_eq!(md_text("@org/team"), "@&#8203;org/team");

@@ -250,6 +250,24 @@ fn check_markdown(what: &str, md: &str) {
             }
         }
         assert!(!text.contains("!["), "{what}: an image: {line:?}");
+        assert_eq!(unescaped(&text, '~'), 0, "{what}: strikethrough: {line:?}");
+        // Our own bold is `**…**`; a name's `*` is escaped, and a name's `_`
+        // is escaped unless a letter or digit before it keeps it from
+        // opening emphasis.
+        let stars = unescaped(&text, '*');
+        assert!(
+            stars == 2 * text.matches("**").count(),
+            "{what}: emphasis from a name: {line:?}"
+        );
+        for (i, &c) in chars.iter().enumerate() {
+            let escaped = chars[..i].iter().rev().take_while(|&&x| x == '\\').count() % 2 == 1;
+            if c == '_' && !escaped {
+                assert!(
+                    i > 0 && chars[i - 1].is_alphanumeric(),
+                    "{what}: `_` may open emphasis: {line:?}"
+                );
+            }
+        }
         assert!(
             !text.contains("://") && !text.to_ascii_lowercase().contains(" www."),
             "{what}: an autolink: {line:?}"
