@@ -369,3 +369,25 @@ fn account_ids_plan_the_same_quoted_or_not() {
     assert_eq!(outputs[0], outputs[1]);
     assert!(outputs[0].contains("\"unchanged\": 2"), "{}", outputs[0]);
 }
+
+#[test]
+fn a_root_id_of_another_organization_selects_nothing_and_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "root.yaml", &rule("ous: [r-zz99]"));
+    let err = refused(&file, "examples/org.snapshot.yaml");
+    assert!(
+        err.contains(&format!(
+            "{file}:4: `r-zz99` is not the root of this organization, whose root is `r-x7k2`"
+        )),
+        "{err}"
+    );
+    let file = write(dir.path(), "ok.yaml", &rule("ous: [r-x7k2]"));
+    let o = ssomatrix(&[
+        "plan",
+        "-c",
+        &file,
+        "--snapshot",
+        "examples/org.snapshot.yaml",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

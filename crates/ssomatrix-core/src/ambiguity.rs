@@ -4,7 +4,7 @@
 //! that a name with `/` in it makes ambiguous, a principal name listed twice,
 //! a `scope.exclude` pattern that matches no permission set.
 
-use crate::config::{Config, Located, ScopeSets, glob_match};
+use crate::config::{Config, Located, OuRef, ROOT_REF, ScopeSets, glob_match};
 use crate::ids::{AccountId, OuId, PrincipalType};
 use crate::live::LiveState;
 use crate::org::{NodeId, OrgTree};
@@ -166,6 +166,42 @@ pub(crate) fn ou_by_path(
                 many.len()
             ))))
         }
+    }
+}
+
+/// The root that `_root_` or a root id means, or why it cannot be told: a
+/// root id that is not this organization's root, or `_root_` while an OU at
+/// the root is also named `_root_`.
+pub(crate) fn root(
+    file: &str,
+    live: &LiveState,
+    written: &Located<OuRef>,
+) -> Result<NodeId, Diagnostic> {
+    let org = &live.org;
+    let at = |message: String| Diagnostic::new(file, written.line, message);
+    match &written.value {
+        OuRef::RootId(id) if id != org.root() => Err(at(format!(
+            "`{id}` is not the root of this organization, whose root is `{}`; write `{ROOT_REF}` (every account) \
+             or the id of the OU you mean",
+            org.root()
+        ))),
+        OuRef::Root => {
+            let named: Vec<&OuId> = org.ous_at_path(ROOT_REF);
+            if named.is_empty() {
+                return Ok(NodeId::Root(org.root().clone()));
+            }
+            let list = named
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(at(format!(
+                "`{ROOT_REF}` means every account of the organization, but an OU at the root is also named \
+                 `{ROOT_REF}` ({list}); write the root id `{}` for every account, or the OU id for the OU",
+                org.root()
+            )))
+        }
+        _ => Ok(NodeId::Root(org.root().clone())),
     }
 }
 

@@ -225,8 +225,11 @@ pub struct Located<T> {
 /// How a rule names OUs.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum OuRef {
-    /// `_root_` or the root's id: every account.
+    /// `_root_`: every account.
     Root,
+    /// A root id (`r-ab12`): every account, once it is the organization's
+    /// root (a mistyped root id must not select the whole organization).
+    RootId(RootId),
     Id(OuId),
     /// Names from the root, e.g. `["Workloads", "NonProd"]`.
     Path(String),
@@ -236,6 +239,7 @@ impl fmt::Display for OuRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OuRef::Root => f.write_str(ROOT_REF),
+            OuRef::RootId(id) => write!(f, "{id}"),
             OuRef::Id(id) => write!(f, "{id}"),
             OuRef::Path(p) => f.write_str(p),
         }
@@ -560,9 +564,14 @@ impl Validator<'_> {
         for (i, s) in raw.into_iter().flatten().enumerate() {
             let path = format!("{base}.{key}[{i}]");
             let line = self.lines.line(&path);
-            let value = if s == ROOT_REF || (s.starts_with("r-") && RootId::new(s.as_str()).is_ok())
-            {
+            let value = if s == ROOT_REF {
                 OuRef::Root
+            } else if let Some(id) = s
+                .starts_with("r-")
+                .then(|| RootId::new(s.as_str()).ok())
+                .flatten()
+            {
+                OuRef::RootId(id)
             } else if s.starts_with("ou-") {
                 match OuId::new(s.as_str()) {
                     Ok(id) => OuRef::Id(id),

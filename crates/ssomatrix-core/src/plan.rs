@@ -788,7 +788,13 @@ fn resolve_ou(
 ) -> Option<(String, Vec<AccountId>)> {
     let org = &live.org;
     let node = match &ou.value {
-        OuRef::Root => NodeId::Root(org.root().clone()),
+        OuRef::Root | OuRef::RootId(_) => match ambiguity::root(file, live, ou) {
+            Ok(node) => node,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        },
         OuRef::Id(id) => {
             if org.ou(id).is_none() {
                 errors.push(Diagnostic::new(
@@ -825,7 +831,7 @@ fn resolve_ou(
         }
     };
     let label = match &ou.value {
-        OuRef::Root => "_root_".to_owned(),
+        OuRef::Root | OuRef::RootId(_) => "_root_".to_owned(),
         OuRef::Id(id) => format!("ou {id} ({})", org.path_of(&node)),
         OuRef::Path(p) => format!("ou {p}"),
     };
