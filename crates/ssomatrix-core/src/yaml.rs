@@ -4,7 +4,7 @@
 //! alias expansion is bounded before serde sees the document, so an alias bomb
 //! fails fast instead of exhausting memory.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde::de::DeserializeOwned;
@@ -53,6 +53,8 @@ pub struct LineIndex {
     /// The text of unquoted scalars that YAML may read as numbers, as
     /// written (`012345678901`, `0o17`), by path.
     plain_numbers: HashMap<String, String>,
+    /// Paths whose value is an explicit or empty null (`key:`, `key: ~`).
+    nulls: HashSet<String>,
 }
 
 impl LineIndex {
@@ -79,6 +81,12 @@ impl LineIndex {
     /// number conversion dropped or reinterpreted any of them.
     pub fn plain_number(&self, path: &str) -> Option<&str> {
         self.plain_numbers.get(path).map(String::as_str)
+    }
+
+    /// Whether the value at `path` is null (`key:` with nothing after it,
+    /// `~` or `null`), which serde may read as an empty list.
+    pub fn is_null(&self, path: &str) -> bool {
+        self.nulls.contains(path)
     }
 }
 
@@ -236,6 +244,11 @@ impl MarkedEventReceiver for Walker {
                     {
                         self.lines.plain_numbers.insert(p.clone(), value.clone());
                     }
+                    if style == TScalarStyle::Plain
+                        && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
+                    {
+                        self.lines.nulls.insert(p.clone());
+                    }
                     self.lines.lines.entry(p).or_insert(line);
                     if self.stack.is_empty() && !value.is_empty() && value != "~" && value != "null"
                     {
@@ -370,6 +383,13 @@ mod tests {
         assert_eq!(raw(5), Some("-4"));
         assert_eq!(raw(6), None, "not number-like");
         assert!(doc.lines.contains("a[0].x") && !doc.lines.contains("a[0].z"));
+        let doc =
+            parse::<serde_json::Value>("f.yaml", "a:\nb: ~\nc: []\nd: 'null'\ne: null\n").unwrap();
+        let nulls: Vec<bool> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|k| doc.lines.is_null(k))
+            .collect();
+        assert_eq!(nulls, [true, true, false, false, true]);
     }
 
     #[test]

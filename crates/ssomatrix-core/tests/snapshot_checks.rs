@@ -107,6 +107,24 @@ fn a_snapshot_without_assignments_is_refused_like_a_config() {
         "{errs:?}"
     );
     assert!(Snapshot::parse("s.yaml", &text).is_ok());
+    // A key without a list reads as an empty list to serde: refused too,
+    // and so are the explicit nulls (serde refuses those itself).
+    let line = line_of(&text, "assignments: []");
+    let errs = errors(&edit(&text, "assignments: []\n", "assignments:\n"));
+    assert_eq!(
+        errs,
+        [format!(
+            "s.yaml:{line}: `assignments` is empty, so the snapshot may have been cut short after it; export it again (a snapshot of an instance without assignments says `assignments: []`)"
+        )]
+    );
+    for null in ["assignments: ~\n", "assignments: null\n"] {
+        let errs = errors(&edit(&text, "assignments: []\n", null));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with(&format!("s.yaml:{line}: assignments")),
+            "{errs:?}"
+        );
+    }
     // JSON without the key, too.
     let json = Snapshot::parse("s.yaml", &text).unwrap().to_json();
     let json = edit(&json, ",\n  \"assignments\": []", "");

@@ -86,6 +86,13 @@ pub(super) fn check(file: &str, s: &Snapshot, lines: &LineIndex) -> Vec<Diagnost
             "the snapshot has no `assignments` key, so it may have been cut short; export it again \
              (a snapshot of an instance without assignments says `assignments: []`)",
         ));
+    } else if lines.is_null("assignments") {
+        c.err(
+            "assignments",
+            "`assignments` is empty, so the snapshot may have been cut short after it; export it again \
+             (a snapshot of an instance without assignments says `assignments: []`)"
+                .to_owned(),
+        );
     }
     organization(&mut c, s);
     permission_sets(&mut c, s);
