@@ -55,7 +55,7 @@ pub fn start_from(venv: &Path) -> Moto {
     );
     let mut last_error = String::new();
     for _ in 0..START_ATTEMPTS {
-        match Moto::spawn(&venv.join("python")) {
+        match Moto::spawn(&marker) {
             Ok(moto) => return moto,
             Err(e) => last_error = e,
         }
@@ -64,7 +64,7 @@ pub fn start_from(venv: &Path) -> Moto {
 }
 
 impl Moto {
-    fn spawn(python: &Path) -> Result<Moto, String> {
+    fn spawn(moto_server: &Path) -> Result<Moto, String> {
         let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         // A library has no CARGO_TARGET_TMPDIR; the port makes the name unique
@@ -74,15 +74,15 @@ impl Moto {
         let err_file = log_file
             .try_clone()
             .map_err(|e| format!("{}: {e}", log.display()))?;
-        let shim = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("moto_server.py");
-        let child = Command::new(python)
-            .arg(shim)
+        // Plain moto, as installed: ssomatrix takes the ARNs it answers as
+        // they are, so nothing needs rewriting.
+        let child = Command::new(moto_server)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(err_file)
             .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+            .map_err(|e| format!("cannot run {}: {e}", moto_server.display()))?;
         let mut moto = Moto { child, addr, log };
         moto.wait_until_ready()?;
         Ok(moto)
