@@ -148,7 +148,9 @@ impl fmt::Display for PortError {
             }
             _ => self.message.clone(),
         };
-        if self.is_kms() {
+        // KMS throttling is retried like any other; the rest of the KMS
+        // reasons need the key or the caller's access to it fixed.
+        if self.is_kms() && self.kind != ErrorKind::Throttled {
             return write!(
                 f,
                 "{op} failed because of the instance's customer managed KMS key: {msg}; the key must exist and be enabled, \
@@ -457,4 +459,53 @@ pub trait Organizations: Send + Sync {
         account: &AccountId,
         next_token: Option<String>,
     ) -> impl Future<Output = PortResult<Page<(String, String)>>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kms_reasons_are_printed_and_point_at_the_key_policy() {
+        let denied = PortError::new("sso:ListInstances", ErrorKind::AccessDenied, "denied")
+            .with_reason("KMS_AccessDeniedException");
+        let shown = denied.to_string();
+        assert!(shown.contains("KMS_AccessDeniedException"), "{shown}");
+        assert!(shown.contains("kms:Decrypt"), "{shown}");
+        assert!(
+            !shown.contains("allow the IAM action `sso:ListInstances`"),
+            "{shown}"
+        );
+
+        let throttled = PortError::new("identitystore:ListUsers", ErrorKind::Throttled, "slow")
+            .with_reason("KMS_THROTTLING");
+        let shown = throttled.to_string();
+        assert!(
+            shown.contains("was throttled") && shown.contains("KMS_THROTTLING"),
+            "{shown}"
+        );
+
+        // A reason the message already holds is not repeated.
+        let other = PortError::new("sso:X", ErrorKind::Validation, "bad: SOME_REASON")
+            .with_reason("SOME_REASON");
+        assert_eq!(other.to_string().matches("SOME_REASON").count(), 1);
+    }
+
+    #[test]
+    fn only_a_user_or_group_not_found_is_a_missing_principal() {
+        let nf = |t: Option<&str>, r: Option<&str>| {
+            let mut e = PortError::new("identitystore:DescribeGroup", ErrorKind::NotFound, "x");
+            e.resource_type = t.map(str::to_owned);
+            e.reason = r.map(str::to_owned);
+            e
+        };
+        assert!(nf(Some("GROUP"), None).is_missing_principal());
+        assert!(nf(Some("USER"), None).is_missing_principal());
+        assert!(nf(None, None).is_missing_principal());
+        assert!(!nf(Some("IDENTITY_STORE"), None).is_missing_principal());
+        assert!(!nf(Some("GROUP_MEMBERSHIP"), None).is_missing_principal());
+        assert!(!nf(None, Some("KMS_KEY_NOT_FOUND")).is_missing_principal());
+        assert!(!nf(None, Some("KMS_NotFoundException")).is_absent());
+        assert!(nf(None, None).is_absent());
+    }
 }
