@@ -1,5 +1,6 @@
 //! ssomatrix-aws: the core's ports implemented with the AWS SDK for Rust
-//! (`sso-admin`, `identitystore`, `organizations`).
+//! (`sso-admin`, `identitystore`, `organizations`, and `sts` for who the
+//! caller is).
 //!
 //! The adapter is a thin translation: one SDK call per port method, the
 //! largest page each API allows, and every error mapped onto
@@ -13,6 +14,7 @@ mod error;
 mod identity;
 mod org;
 mod sso;
+mod sts;
 
 use std::time::Duration;
 
@@ -32,16 +34,18 @@ pub struct AwsOptions {
     pub region: Option<String>,
 }
 
-/// The three service clients behind the three port traits
+/// The service clients behind the port traits
 /// ([`SsoAdmin`](ssomatrix_core::ports::SsoAdmin),
 /// [`IdentityStore`](ssomatrix_core::ports::IdentityStore),
-/// [`Organizations`](ssomatrix_core::ports::Organizations)). Cloning is
-/// cheap: the SDK clients share their connection pools.
+/// [`Organizations`](ssomatrix_core::ports::Organizations),
+/// [`Sts`](ssomatrix_core::ports::Sts)). Cloning is cheap: the SDK clients
+/// share their connection pools.
 #[derive(Debug, Clone)]
 pub struct AwsPorts {
     sso: aws_sdk_ssoadmin::Client,
     ids: aws_sdk_identitystore::Client,
     org: aws_sdk_organizations::Client,
+    sts: aws_sdk_sts::Client,
 }
 
 /// How long one HTTP attempt may take. The engine wraps its own timeouts
@@ -73,7 +77,8 @@ impl AwsPorts {
     ///
     /// Endpoints can be overridden with `AWS_ENDPOINT_URL` or the
     /// service-specific `AWS_ENDPOINT_URL_SSO_ADMIN`,
-    /// `AWS_ENDPOINT_URL_IDENTITYSTORE` and `AWS_ENDPOINT_URL_ORGANIZATIONS`
+    /// `AWS_ENDPOINT_URL_IDENTITYSTORE`, `AWS_ENDPOINT_URL_ORGANIZATIONS` and
+    /// `AWS_ENDPOINT_URL_STS`
     /// (or `endpoint_url` in the profile); aws-config resolves them per
     /// service. Nothing fails here: missing credentials or region surface as
     /// a `PortError` on the first call, naming the operation.
@@ -103,15 +108,29 @@ impl AwsPorts {
             sso: aws_sdk_ssoadmin::Client::new(&config),
             ids: aws_sdk_identitystore::Client::new(&config),
             org: aws_sdk_organizations::Client::new(&config),
+            sts: aws_sdk_sts::Client::new(&config),
         }
     }
 
     /// Wraps clients built by hand (the error-mapping tests use mocked ones).
+    /// The STS client has no region or credentials: `GetCallerIdentity`
+    /// fails with a configuration error unless [`AwsPorts::with_sts`] sets
+    /// one.
     pub fn from_clients(
         sso: aws_sdk_ssoadmin::Client,
         ids: aws_sdk_identitystore::Client,
         org: aws_sdk_organizations::Client,
     ) -> AwsPorts {
-        AwsPorts { sso, ids, org }
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .build(),
+        );
+        AwsPorts { sso, ids, org, sts }
+    }
+
+    /// These ports with another STS client (a mocked one in tests).
+    pub fn with_sts(self, sts: aws_sdk_sts::Client) -> AwsPorts {
+        AwsPorts { sts, ..self }
     }
 }

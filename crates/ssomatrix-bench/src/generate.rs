@@ -269,6 +269,7 @@ pub fn generate(size: Size, seed: u64) -> anyhow::Result<Generated> {
         format_version: SNAPSHOT_FORMAT_VERSION,
         instance_arn: InstanceArn::new(INSTANCE)?,
         identity_store_id: IdentityStoreId::new(STORE)?,
+        caller_account_id: None,
         organization: SnapshotOrganization {
             root_id: RootId::new(ROOT)?,
             management_account_id: account_id(0)?,

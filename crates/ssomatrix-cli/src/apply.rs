@@ -22,6 +22,7 @@ use ssomatrix_engine::reprovision::{self, ProvisionReport};
 
 use crate::cli::{ApplyArgs, ReprovisionArgs};
 use crate::commands::{load_config, make_plan, read_live};
+use crate::delegated;
 use crate::output;
 use crate::source::{Source, with_client};
 
@@ -120,7 +121,7 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
     let source = Source::open(&args.source).await?;
     let live = read_live(&source, &args.source, &config).await?;
     let fresh = make_plan(&config, &live)?;
-    let plan = match &args.plan {
+    let mut plan = match &args.plan {
         Some(path) => {
             let saved = load_saved_plan(path)?;
             if saved.instance_arn != fresh.instance_arn {
@@ -187,10 +188,12 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
         max_in_flight: usize::from(args.max_in_flight),
         ..ApplyOptions::default()
     };
-    let owned = owned_names(&config, &live);
+    let mut owned = owned_names(&config, &live);
+    let withheld = delegated::withhold_changes(&mut plan, &live);
+    let withheld_provisioning = delegated::withhold_reprovisioning(&mut owned, &live);
     let instance = plan.instance_arn.clone();
     let budget = source.budget(&args.source);
-    let (report, provisioned) = with_client!(&source, budget, |client| {
+    let (mut report, mut provisioned) = with_client!(&source, budget, |client| {
         let report = tokio::select! {
             report = executor::apply(&client, &instance, &plan, &options, &control) => report,
             () = show_progress(&control) => unreachable_progress(),
@@ -207,7 +210,10 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
         (report, provisioned)
     });
     source.save()?;
-    summarise(&report, &provisioned);
+    delegated::explain_access_denied(&live, &mut report, &mut provisioned);
+    report.operations.extend(withheld);
+    provisioned.extend(withheld_provisioning);
+    summarise(&report, &provisioned, &live);
     if let Some(path) = &args.report {
         let r = Report {
             instance_arn: instance.as_str(),
@@ -241,7 +247,7 @@ fn unreachable_progress() -> ApplyReport {
     ApplyReport::default()
 }
 
-fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport]) {
+fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &LiveState) {
     let created = report
         .operations
         .iter()
@@ -253,9 +259,10 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport]) {
         .filter(|o| o.change.action == Action::Delete && o.outcome == Outcome::Succeeded)
         .count();
     let not_started = report.count(|o| *o == Outcome::NotStarted);
-    let failed = report.operations.len() - created - deleted - not_started;
+    let withheld = report.count(|o| *o == Outcome::NeedsManagementAccount);
+    let failed = report.operations.len() - created - deleted - not_started - withheld;
     eprintln!(
-        "{}: {created} created, {deleted} deleted, {failed} failed{}; {} permission set(s) reprovisioned",
+        "{}: {created} created, {deleted} deleted, {failed} failed{}{}; {} permission set(s) reprovisioned",
         if report.interrupted {
             "Apply interrupted"
         } else {
@@ -263,6 +270,13 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport]) {
         },
         if not_started > 0 {
             format!(", {not_started} not started (the next run does them)")
+        } else {
+            String::new()
+        },
+        if withheld > 0 {
+            format!(
+                ", {withheld} not done (they need the management account's credentials: the caller is a delegated administrator)"
+            )
         } else {
             String::new()
         },
@@ -280,6 +294,9 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport]) {
             Outcome::Failed { reason } => format!("FAILED: {reason}"),
             Outcome::Error { message } => message.clone(),
             Outcome::TimedOut => "no final status before the timeout".to_owned(),
+            Outcome::NeedsManagementAccount => {
+                delegated::why_not_done(live, &o.change.permission_set_name)
+            }
             Outcome::Succeeded | Outcome::NotStarted => String::new(),
         };
         eprintln!(
@@ -295,6 +312,14 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport]) {
         .iter()
         .filter(|p| p.outcome != Outcome::Succeeded)
     {
+        if p.outcome == Outcome::NeedsManagementAccount {
+            eprintln!(
+                "  ! reprovision {}: {}",
+                p.permission_set_name,
+                delegated::why_not_done(live, &p.permission_set_name)
+            );
+            continue;
+        }
         eprintln!(
             "  ! reprovision {} on {}: {:?}",
             p.permission_set_name, p.target, p.outcome
@@ -306,9 +331,10 @@ pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode>
     let config = load_config(&args.config)?;
     let source = Source::open(&args.source).await?;
     let live = read_live(&source, &args.source, &config).await?;
-    let owned = owned_names(&config, &live);
+    let mut owned = owned_names(&config, &live);
+    let withheld = delegated::withhold_reprovisioning(&mut owned, &live);
     let budget = source.budget(&args.source);
-    let provisioned = with_client!(&source, budget, |client| {
+    let mut provisioned = with_client!(&source, budget, |client| {
         reprovision::reprovision(
             &client,
             &live.instance_arn,
@@ -318,7 +344,9 @@ pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode>
         .await?
     });
     source.save()?;
-    summarise(&ApplyReport::default(), &provisioned);
+    delegated::explain_access_denied(&live, &mut ApplyReport::default(), &mut provisioned);
+    provisioned.extend(withheld);
+    summarise(&ApplyReport::default(), &provisioned, &live);
     let ok = provisioned.iter().all(|p| p.outcome == Outcome::Succeeded);
     Ok(if ok {
         ExitCode::SUCCESS

@@ -5,6 +5,7 @@
 mod apply;
 mod cli;
 mod commands;
+mod delegated;
 mod output;
 mod source;
 

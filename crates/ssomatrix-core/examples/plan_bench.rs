@@ -161,6 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         format_version: 1,
         instance_arn: InstanceArn::new(instance)?,
         identity_store_id: IdentityStoreId::new("d-0000000001")?,
+        caller_account_id: None,
         organization: SnapshotOrganization {
             root_id: RootId::new("r-root")?,
             management_account_id: accts[0].id.clone(),

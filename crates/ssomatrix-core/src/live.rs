@@ -68,6 +68,13 @@ impl Principals {
 pub struct LiveState {
     pub instance_arn: InstanceArn,
     pub identity_store_id: IdentityStoreId,
+    /// The account the credentials belong to (STS `GetCallerIdentity`);
+    /// `None` when unknown, which is taken as the management account.
+    pub caller_account_id: Option<AccountId>,
+    /// The permission sets provisioned to the management account, as far as
+    /// the reader knows (complete when the caller is a delegated
+    /// administrator; planning needs it only then).
+    pub provisioned_to_management: BTreeSet<PermissionSetArn>,
     pub org: OrgTree,
     /// Every permission set of the instance: ARN → name.
     pub permission_sets: BTreeMap<PermissionSetArn, String>,
@@ -88,6 +95,45 @@ impl LiveState {
         self.permission_sets
             .get(arn)
             .map_or(arn.as_str(), String::as_str)
+    }
+
+    /// The caller's account when it is not the management account: a
+    /// delegated administrator, which AWS does not let create, delete or
+    /// provision anything of a permission set provisioned to the management
+    /// account, in any account ("Register a member account", IAM Identity
+    /// Center user guide).
+    pub fn delegated_administrator(&self) -> Option<&AccountId> {
+        let caller = self.caller_account_id.as_ref()?;
+        (Some(caller) != self.org.management_account()).then_some(caller)
+    }
+
+    /// The permission sets a delegated administrator may not touch: those
+    /// provisioned to the management account (listed as provisioned there,
+    /// assigned there, or out of sync there). Empty when the caller is the
+    /// management account.
+    pub fn management_only_sets(&self) -> BTreeSet<PermissionSetArn> {
+        let (Some(_), Some(mgmt)) = (
+            self.delegated_administrator(),
+            self.org.management_account(),
+        ) else {
+            return BTreeSet::new();
+        };
+        let assigned = self
+            .assignments
+            .iter()
+            .filter(|a| a.account_id == *mgmt)
+            .map(|a| a.permission_set_arn.clone());
+        let stale = self
+            .not_provisioned
+            .iter()
+            .filter(|(_, accounts)| accounts.contains(mgmt))
+            .map(|(ps, _)| ps.clone());
+        self.provisioned_to_management
+            .iter()
+            .cloned()
+            .chain(assigned)
+            .chain(stale)
+            .collect()
     }
 
     pub fn permission_set_named(&self, name: &str) -> Option<&PermissionSetArn> {

@@ -54,6 +54,12 @@ pub struct Change {
     /// the expired rule behind a delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<usize>,
+    /// Only the management account's credentials can make this change: the
+    /// caller is a delegated administrator, and the permission set is
+    /// provisioned to the management account (or the change is there).
+    /// Apply skips it and reports it not done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub needs_management_account: bool,
 }
 
 impl Change {
@@ -102,6 +108,9 @@ pub enum WarningKind {
     OutsideScope,
     /// A `scope.exclude` pattern matches no permission set of the instance.
     UnmatchedExclude,
+    /// The caller is a delegated administrator and some changes or
+    /// reprovisionings need the management account's credentials.
+    DelegatedAdministrator,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +152,11 @@ impl Plan {
 
     pub fn deletes(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action == Action::Delete)
+    }
+
+    /// The changes only the management account's credentials can make.
+    pub fn management_only(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.needs_management_account)
     }
 }
 
@@ -402,6 +416,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             ))
     });
     role_deletion_warnings(live, &changes, &mut warnings);
+    delegated_administrator_marks(live, &owned, &mut changes, &mut warnings);
     let summary = Summary {
         create: changes
             .iter()
@@ -450,6 +465,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             }
         }
     }
+    let management_only = live.management_only_sets();
     for (ps, accounts) in &live.not_provisioned {
         if !owned.contains(ps) || accounts.is_empty() {
             continue;
@@ -463,10 +479,15 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             })
             .collect::<Vec<_>>()
             .join(", ");
+        let who = if management_only.contains(ps) {
+            "apply with the management account's credentials"
+        } else {
+            "apply"
+        };
         warnings.push(Warning {
             kind: WarningKind::OutOfSync,
             message: format!(
-                "permission set {name} was changed and is OUT_OF_SYNC in {} account(s): {list}; apply reprovisions it there",
+                "permission set {name} was changed and is OUT_OF_SYNC in {} account(s): {list}; {who} reprovisions it there",
                 accounts.len()
             ),
         });
@@ -620,6 +641,78 @@ fn change(
         account_ou_path: live.org.account_location(&a.account_id),
         reason,
         rule,
+        needs_management_account: false,
+    }
+}
+
+/// Sets `needs_management_account` on exactly the changes that only the
+/// management account can make, given who the caller of `live` is (apply
+/// calls it again on a saved plan: the marks follow the credentials in use).
+pub fn mark_management_only(live: &LiveState, changes: &mut [Change]) {
+    let management_only = live.management_only_sets();
+    let delegated = live.delegated_administrator().is_some();
+    let mgmt = live.org.management_account();
+    for c in changes {
+        c.needs_management_account = delegated
+            && (Some(&c.account_id) == mgmt || management_only.contains(&c.permission_set_arn));
+    }
+}
+
+/// When the caller is a delegated administrator, marks the changes only the
+/// management account can make (AWS refuses a delegated administrator every
+/// create, delete and provisioning of a permission set provisioned to the
+/// management account, in any account, and any change in the management
+/// account) and warns once per permission set, reprovisioning included.
+fn delegated_administrator_marks(
+    live: &LiveState,
+    owned: &BTreeSet<PermissionSetArn>,
+    changes: &mut [Change],
+    warnings: &mut Vec<Warning>,
+) {
+    let (Some(caller), Some(mgmt)) = (
+        live.delegated_administrator(),
+        live.org.management_account(),
+    ) else {
+        return;
+    };
+    let management_only = live.management_only_sets();
+    mark_management_only(live, changes);
+    let mut marked: BTreeMap<&PermissionSetArn, usize> = BTreeMap::new();
+    for c in changes.iter().filter(|c| c.needs_management_account) {
+        *marked.entry(&c.permission_set_arn).or_default() += 1;
+    }
+    let stale: BTreeSet<&PermissionSetArn> = live
+        .not_provisioned
+        .iter()
+        .filter(|(ps, accounts)| {
+            !accounts.is_empty() && owned.contains(*ps) && management_only.contains(*ps)
+        })
+        .map(|(ps, _)| ps)
+        .collect();
+    let sets: BTreeSet<&PermissionSetArn> = marked.keys().copied().chain(stale.iter().copied()).collect();
+    for ps in sets {
+        let name = live.permission_set_name(ps);
+        let why = if management_only.contains(ps) {
+            format!("permission set {name}, which is provisioned to the management account {mgmt}")
+        } else {
+            format!("permission set {name} in the management account {mgmt}")
+        };
+        let n = marked.get(ps).copied().unwrap_or(0);
+        let what = match (n, stale.contains(ps)) {
+            (0, _) => "its reprovisioning".to_owned(),
+            (n, false) => format!("its {n} change(s) marked [management account only]"),
+            (n, true) => {
+                format!("its {n} change(s) marked [management account only] and its reprovisioning")
+            }
+        };
+        warnings.push(Warning {
+            kind: WarningKind::DelegatedAdministrator,
+            message: format!(
+                "these credentials belong to {caller}, a delegated administrator, and AWS lets only the management account manage {why} \
+                 (creates, deletes and provisioning fail with AccessDenied in every account): apply skips {what} and reports them not done; \
+                 run apply again with the management account's credentials to finish"
+            ),
+        });
     }
 }
 

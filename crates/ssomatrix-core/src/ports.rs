@@ -461,6 +461,15 @@ pub trait Organizations: Send + Sync {
     ) -> impl Future<Output = PortResult<Page<(String, String)>>> + Send;
 }
 
+/// AWS Security Token Service (`sts`): who the credentials are.
+pub trait Sts: Send + Sync {
+    /// `GetCallerIdentity`: the account the credentials belong to. A
+    /// delegated administrator's credentials belong to a member account, and
+    /// AWS refuses it the permission sets provisioned to the management
+    /// account (`LiveState::delegated_administrator`).
+    fn get_caller_identity(&self) -> impl Future<Output = PortResult<AccountId>> + Send;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

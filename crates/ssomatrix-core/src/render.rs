@@ -37,10 +37,20 @@ impl TextStyle {
     }
 }
 
+/// The mark of a change only the management account can make (the caller
+/// is a delegated administrator).
+pub const MANAGEMENT_ONLY_MARK: &str = "[management account only]";
+
 fn summary_line(plan: &Plan) -> String {
     let s = plan.summary;
+    let marked = plan.management_only().count();
+    let management = if marked > 0 {
+        format!("; {marked} need the management account (the caller is a delegated administrator)")
+    } else {
+        String::new()
+    };
     format!(
-        "{} to create, {} to delete, {} unchanged",
+        "{} to create, {} to delete, {} unchanged{management}",
         s.create, s.delete, s.unchanged
     )
 }
@@ -84,9 +94,14 @@ pub fn text(plan: &Plan, style: TextStyle) -> String {
                     Action::Delete => ("-", "31"),
                 };
                 let body = format!("{sign} {ps:<width$}  {principal:<pwidth$}");
+                let mark = if c.needs_management_account {
+                    format!("  {}", style.paint("33", MANAGEMENT_ONLY_MARK))
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
-                    "    {}  {}",
+                    "    {}  {}{mark}",
                     style.paint(code, &body),
                     style.paint("2", reason)
                 );
@@ -281,11 +296,22 @@ fn markdown_full(plan: &Plan, live: &LiveState) -> String {
                 c.account_id,
                 md_text(&c.permission_set_name),
                 md_text(&c.principal_label()),
-                md_message(&c.reason, MdContext::TableCell)
+                reason_cell(c)
             );
         }
         let _ = writeln!(out, "\n</details>\n");
     }
     let _ = writeln!(out, "<sub>fingerprint `{}`</sub>", plan.fingerprint);
     out
+}
+
+/// The reason of a change in a Markdown table, with the management-account
+/// mark when it has one.
+fn reason_cell(c: &Change) -> String {
+    let reason = md_message(&c.reason, MdContext::TableCell);
+    if c.needs_management_account {
+        format!("{reason} **{MANAGEMENT_ONLY_MARK}** (not for a delegated administrator)")
+    } else {
+        reason
+    }
 }

@@ -36,6 +36,12 @@ pub struct Snapshot {
     pub format_version: u32,
     pub instance_arn: InstanceArn,
     pub identity_store_id: IdentityStoreId,
+    /// The account of the credentials that exported the snapshot, when it
+    /// is not the management account: a delegated administrator, which AWS
+    /// does not let manage the permission sets provisioned to the management
+    /// account. Absent means the management account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_account_id: Option<AccountId>,
     pub organization: SnapshotOrganization,
     #[serde(default)]
     pub groups: Vec<SnapshotPrincipal>,
@@ -196,6 +202,23 @@ impl Snapshot {
 }
 
 impl Snapshot {
+    /// The permission sets provisioned to the management account: those
+    /// assigned there and those out of sync there.
+    pub fn provisioned_to_management(&self) -> BTreeSet<PermissionSetArn> {
+        let mgmt = &self.organization.management_account_id;
+        let assigned = self
+            .assignments
+            .iter()
+            .filter(|a| a.account_id == *mgmt)
+            .map(|a| a.permission_set_arn.clone());
+        let stale = self
+            .permission_sets
+            .iter()
+            .filter(|p| p.not_provisioned_accounts.contains(mgmt))
+            .map(|p| p.arn.clone());
+        assigned.chain(stale).collect()
+    }
+
     /// The live state that a reader which read everything would return.
     pub fn to_live_state(&self) -> Result<LiveState, OrgError> {
         let mut principals = Principals::default();
@@ -220,6 +243,19 @@ impl Snapshot {
         Ok(LiveState {
             instance_arn: self.instance_arn.clone(),
             identity_store_id: self.identity_store_id.clone(),
+            // As the reader has it: the caller is always known, and what is
+            // provisioned to the management account only matters (and is
+            // only read) for a delegated administrator.
+            caller_account_id: Some(
+                self.caller_account_id
+                    .clone()
+                    .unwrap_or_else(|| self.organization.management_account_id.clone()),
+            ),
+            provisioned_to_management: if self.caller_account_id.is_some() {
+                self.provisioned_to_management()
+            } else {
+                BTreeSet::new()
+            },
             org: self.org_tree()?,
             permission_sets: self
                 .permission_sets

@@ -43,6 +43,7 @@ fn plan_with(changes: usize) -> Plan {
                 i % 40 * 4 + 2
             ),
             rule: Some(i % 40 + 1),
+            needs_management_account: false,
         })
         .collect();
     Plan {

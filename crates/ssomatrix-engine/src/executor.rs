@@ -91,6 +91,9 @@ pub enum Outcome {
     TimedOut,
     /// Not submitted: the run was stopped first.
     NotStarted,
+    /// Not submitted: only the management account's credentials can do it
+    /// (the caller is a delegated administrator; the CLI withholds these).
+    NeedsManagementAccount,
 }
 
 /// One change and how it went, for the summary and `--report`.

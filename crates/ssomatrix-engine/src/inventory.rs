@@ -25,6 +25,7 @@ use ssomatrix_core::org::{Account, NodeId, OrgTree, Ou};
 use ssomatrix_core::plan::{permission_sets_to_read, principal_names};
 use ssomatrix_core::ports::{
     ErrorKind, IdentityStore, InstanceInfo, Organizations, PortError, ProvisioningFilter, SsoAdmin,
+    Sts,
 };
 use ssomatrix_core::snapshot::{
     SNAPSHOT_FORMAT_VERSION, Snapshot, SnapshotAccount, SnapshotOrganization, SnapshotOu,
@@ -32,6 +33,7 @@ use ssomatrix_core::snapshot::{
 };
 
 use crate::EngineError;
+use crate::caller::{provisioned_to_management, read_caller};
 use crate::client::{Client, Service};
 use crate::principals::resolve_principals;
 
@@ -519,7 +521,7 @@ pub(crate) async fn read_not_provisioned<S: SsoAdmin, I: IdentityStore, O: Organ
 }
 
 /// Reads what planning `config` needs.
-pub async fn read_live_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+pub async fn read_live_state<S: SsoAdmin, I: IdentityStore, O: Organizations + Sts>(
     client: &Client<S, I, O>,
     config: &Config,
     options: &ReadOptions,
@@ -540,7 +542,7 @@ pub async fn read_live_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 /// Principals those assignments name are described once each
 /// (`DescribeGroup`/`DescribeUser`). All of it runs under the same budget.
 /// Kept apart from [`ReadOptions`] so that plans never pay for it.
-pub async fn read_live_state_all_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+pub async fn read_live_state_all_sets<S: SsoAdmin, I: IdentityStore, O: Organizations + Sts>(
     client: &Client<S, I, O>,
     config: &Config,
     options: &ReadOptions,
@@ -549,7 +551,7 @@ pub async fn read_live_state_all_sets<S: SsoAdmin, I: IdentityStore, O: Organiza
     read_state(client, config, options, true, progress).await
 }
 
-async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations + Sts>(
     client: &Client<S, I, O>,
     config: &Config,
     options: &ReadOptions,
@@ -562,7 +564,8 @@ async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         .clone()
         .unwrap_or(instance.identity_store_id);
     let arn = instance.instance_arn;
-    let (org, sets, mut principals) = futures::try_join!(
+    let (caller, org, sets, mut principals) = futures::try_join!(
+        read_caller(client),
         read_org(client, config.uses_account_tags(), progress),
         read_sets_and_assignments(
             client,
@@ -587,9 +590,13 @@ async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     } = sets;
     let assignments = assignments_in_org(client, &arn, &org, &read, assignments, progress).await?;
     name_principals(client, &store, &assignments, &mut principals).await?;
+    let provisioned_to_management =
+        provisioned_to_management(client, &arn, &org, &caller).await?;
     Ok(LiveState {
         instance_arn: arn,
         identity_store_id: store,
+        caller_account_id: Some(caller),
+        provisioned_to_management,
         org,
         permission_sets,
         principals,
@@ -600,7 +607,7 @@ async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 }
 
 /// Reads the whole instance as a snapshot (`ssomatrix export`).
-pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations + Sts>(
     client: &Client<S, I, O>,
     instance: Option<&InstanceArn>,
     options: &ReadOptions,
@@ -614,7 +621,8 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         provisioning_status: true,
         ..options.clone()
     };
-    let (org, sets, groups, users) = futures::try_join!(
+    let (caller, org, sets, groups, users) = futures::try_join!(
+        read_caller(client),
         read_org(client, true, progress),
         read_sets_and_assignments(
             client,
@@ -646,6 +654,8 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         format_version: SNAPSHOT_FORMAT_VERSION,
         instance_arn: arn,
         identity_store_id: store,
+        // Absent means the management account.
+        caller_account_id: Some(caller).filter(|c| Some(c) != org.management_account()),
         organization: SnapshotOrganization {
             root_id: org.root().clone(),
             management_account_id: org.management_account().cloned().ok_or_else(|| {

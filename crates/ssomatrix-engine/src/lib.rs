@@ -6,6 +6,7 @@
 //! only through the core ports, so every behaviour is testable on the
 //! simulator in paused tokio time.
 
+pub mod caller;
 pub mod client;
 pub mod executor;
 pub mod inventory;

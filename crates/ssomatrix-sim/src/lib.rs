@@ -40,7 +40,7 @@ use ssomatrix_core::org::NodeId;
 use ssomatrix_core::ports::{
     AccountInfo, AccountPermissionSet, AssignmentOperation, ErrorKind, IdentityStore, InstanceInfo,
     OperationState, Organizations, OuInfo, Page, PermissionSetInfo, PortError, PortResult,
-    PrincipalRef, ProvisionOperation, ProvisionTarget, ProvisioningFilter, SsoAdmin,
+    PrincipalRef, ProvisionOperation, ProvisionTarget, ProvisioningFilter, SsoAdmin, Sts,
 };
 use ssomatrix_core::snapshot::{Snapshot, SnapshotError, SnapshotPermissionSet, SnapshotPrincipal};
 
@@ -502,6 +502,38 @@ impl State {
             .any(|a| a.id == *id)
     }
 
+    /// A delegated administrator (a snapshot's `caller_account_id` that is
+    /// not the management account) may not create, delete or provision
+    /// anything of a permission set provisioned to the management account,
+    /// in any account, nor anything in the management account itself: AWS
+    /// answers AccessDenied.
+    fn check_delegated(
+        &self,
+        op: &'static str,
+        permission_set: &PermissionSetArn,
+        account: Option<&AccountId>,
+    ) -> PortResult<()> {
+        let mgmt = &self.snapshot.organization.management_account_id;
+        let Some(caller) = self.snapshot.caller_account_id.as_ref().filter(|c| *c != mgmt) else {
+            return Ok(());
+        };
+        let provisioned_there = self
+            .provisioned
+            .get(permission_set)
+            .is_some_and(|accounts| accounts.contains(mgmt));
+        if provisioned_there || account == Some(mgmt) {
+            return Err(PortError::new(
+                op,
+                ErrorKind::AccessDenied,
+                format!(
+                    "account {caller} is a delegated administrator and may not manage permission set {permission_set} \
+                     or anything in the management account {mgmt}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn request_id(&mut self) -> String {
         let n = self.next_request;
         self.next_request += 1;
@@ -517,6 +549,7 @@ impl State {
     ) -> PortResult<AssignmentOperation> {
         self.check_instance(op, instance)?;
         self.permission_set(op, &a.permission_set_arn)?;
+        self.check_delegated(op, &a.permission_set_arn, Some(&a.account_id))?;
         if !self.has_account(&a.account_id) {
             return Err(PortError::new(
                 op,
@@ -1100,6 +1133,11 @@ impl SsoAdmin for Simulator {
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
             st.permission_set(OP, permission_set)?;
+            let account = match target {
+                ProvisionTarget::Account(a) => Some(a),
+                ProvisionTarget::AllProvisionedAccounts => None,
+            };
+            st.check_delegated(OP, permission_set, account)?;
             st.provision(OP, permission_set, target)
         })
         .await
@@ -1326,6 +1364,21 @@ impl Organizations for Simulator {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             Ok(tags)
+        })
+        .await
+    }
+}
+
+impl Sts for Simulator {
+    /// The snapshot's `caller_account_id`, or the management account when
+    /// it has none.
+    async fn get_caller_identity(&self) -> PortResult<AccountId> {
+        self.call("sts:GetCallerIdentity", |st| {
+            Ok(st
+                .snapshot
+                .caller_account_id
+                .clone()
+                .unwrap_or_else(|| st.snapshot.organization.management_account_id.clone()))
         })
         .await
     }

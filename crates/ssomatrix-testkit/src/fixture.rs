@@ -198,6 +198,7 @@ pub fn spec() -> Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         instance_arn: InstanceArn::new("arn:aws:sso:::instance/ssoins-0000000000000001").unwrap(),
         identity_store_id: IdentityStoreId::new("d-0000000001").unwrap(),
+        caller_account_id: None,
         organization: SnapshotOrganization {
             root_id: RootId::new(ROOT).unwrap(),
             management_account_id: account_id(1),

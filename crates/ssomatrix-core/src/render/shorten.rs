@@ -127,11 +127,16 @@ pub(crate) fn tally<'a>(
 /// One change in a code block: `- app-dev (123456789012)  AppDeveloper  group x`.
 fn change_line(sign: char, c: &Change) -> String {
     format!(
-        "{sign} {} ({})  {}  {}",
+        "{sign} {} ({})  {}  {}{}",
         visible(&c.account_name),
         c.account_id,
         visible(&c.permission_set_name),
-        visible(&c.principal_label())
+        visible(&c.principal_label()),
+        if c.needs_management_account {
+            format!("  {}", super::MANAGEMENT_ONLY_MARK)
+        } else {
+            String::new()
+        }
     )
 }
 

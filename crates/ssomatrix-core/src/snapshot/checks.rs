@@ -182,6 +182,17 @@ fn organization(c: &mut Checker<'_>, s: &Snapshot) {
             ),
         );
     }
+    if let Some(caller) = &s.caller_account_id
+        && !org.accounts.iter().any(|a| a.id == *caller)
+    {
+        c.err(
+            "caller_account_id",
+            format!(
+                "caller_account_id `{caller}` is not in `organization.accounts`; a delegated administrator is a member account \
+                 of the organization: correct the id, or remove the key for the management account"
+            ),
+        );
+    }
 }
 
 /// The partition and instance id an ARN of the sso service names

@@ -286,6 +286,7 @@ pub fn generate(spec: OrgSpec) -> Org {
         format_version: SNAPSHOT_FORMAT_VERSION,
         instance_arn: id(InstanceArn::new(INSTANCE)),
         identity_store_id: id(IdentityStoreId::new(STORE)),
+        caller_account_id: None,
         organization: SnapshotOrganization {
             root_id: id(RootId::new(ROOT)),
             management_account_id: account_id(0),
