@@ -70,6 +70,15 @@ async fn organizations_reads_match_the_snapshot() {
 }
 
 #[tokio::test]
+async fn the_caller_is_the_management_account() {
+    let Some((_moto, ports, expected)) = seeded("the_caller_is_the_management_account").await
+    else {
+        return;
+    };
+    contract::check_caller(&ports, &expected).await;
+}
+
+#[tokio::test]
 async fn identity_store_reads_match_the_snapshot() {
     let Some((_moto, ports, expected)) = seeded("identity_store_reads_match_the_snapshot").await
     else {

@@ -23,6 +23,23 @@ async fn organizations_reads_match_the_snapshot() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_caller_is_the_management_account_or_the_snapshots_caller() {
+    contract::check_caller(&simulator(), &fixture::spec()).await;
+    let mut delegated = fixture::spec();
+    let org = &delegated.organization;
+    let member = org
+        .accounts
+        .iter()
+        .find(|a| a.id != org.management_account_id)
+        .unwrap()
+        .id
+        .clone();
+    delegated.caller_account_id = Some(member);
+    let sim = Simulator::from_snapshot(delegated.clone()).unwrap();
+    contract::check_caller(&sim, &delegated).await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn identity_store_reads_match_the_snapshot() {
     contract::check_identity_store(&simulator(), &fixture::spec()).await;
 }

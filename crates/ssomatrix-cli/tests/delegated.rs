@@ -86,7 +86,10 @@ fn the_plan_names_the_changes_that_need_the_management_account() {
         .filter(|l| l.contains("[management account only]"))
         .collect();
     assert_eq!(marked.len(), 1, "{text}");
-    assert!(marked[0].contains("- BreakGlass  group aws-breakglass"), "{text}");
+    assert!(
+        marked[0].contains("- BreakGlass  group aws-breakglass"),
+        "{text}"
+    );
     let warning = text
         .lines()
         .find(|l| l.contains("delegated administrator,"))
@@ -100,7 +103,15 @@ fn the_plan_names_the_changes_that_need_the_management_account() {
         assert!(warning.contains(needle), "{needle}: {warning}");
     }
 
-    let o = run(&["plan", "-c", CONFIG, "--snapshot", &snap, "--format", "json"]);
+    let o = run(&[
+        "plan",
+        "-c",
+        CONFIG,
+        "--snapshot",
+        &snap,
+        "--format",
+        "json",
+    ]);
     let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let changes = plan["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 11);
@@ -122,7 +133,15 @@ fn the_plan_names_the_changes_that_need_the_management_account() {
         "{plan}"
     );
 
-    let o = run(&["plan", "-c", CONFIG, "--snapshot", &snap, "--format", "markdown"]);
+    let o = run(&[
+        "plan",
+        "-c",
+        CONFIG,
+        "--snapshot",
+        &snap,
+        "--format",
+        "markdown",
+    ]);
     let md = stdout(&o);
     let row = md
         .lines()
@@ -189,9 +208,22 @@ fn apply_does_the_rest_and_the_management_account_finishes_the_job() {
     }
 
     // The delegated administrator's second run has nothing more it can do.
-    let o = run(&["plan", "-c", CONFIG, "--snapshot", &snap, "--format", "json"]);
+    let o = run(&[
+        "plan",
+        "-c",
+        CONFIG,
+        "--snapshot",
+        &snap,
+        "--format",
+        "json",
+    ]);
     let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let left: Vec<_> = plan["changes"].as_array().unwrap().iter().map(key).collect();
+    let left: Vec<_> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
     assert_eq!(left, [breakglass_delete()]);
 
     // The management account's run (the same file without
@@ -207,7 +239,10 @@ fn apply_does_the_rest_and_the_management_account_finishes_the_job() {
     let o = run(&["apply", "-c", CONFIG, "--snapshot", &snap, "--auto-approve"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
-    assert!(err.contains("Apply complete: 0 created, 1 deleted, 0 failed;"), "{err}");
+    assert!(
+        err.contains("Apply complete: 0 created, 1 deleted, 0 failed;"),
+        "{err}"
+    );
     let o = run(&["plan", "-c", CONFIG, "--snapshot", &snap]);
     assert!(stdout(&o).starts_with("No changes"), "{}", stdout(&o));
 }

@@ -689,29 +689,39 @@ fn delegated_administrator_marks(
         })
         .map(|(ps, _)| ps)
         .collect();
-    let sets: BTreeSet<&PermissionSetArn> = marked.keys().copied().chain(stale.iter().copied()).collect();
+    let sets: BTreeSet<&PermissionSetArn> = marked
+        .keys()
+        .copied()
+        .chain(stale.iter().copied())
+        .collect();
     for ps in sets {
         let name = live.permission_set_name(ps);
-        let why = if management_only.contains(ps) {
-            format!("permission set {name}, which is provisioned to the management account {mgmt}")
-        } else {
-            format!("permission set {name} in the management account {mgmt}")
-        };
         let n = marked.get(ps).copied().unwrap_or(0);
-        let what = match (n, stale.contains(ps)) {
-            (0, _) => "its reprovisioning".to_owned(),
-            (n, false) => format!("its {n} change(s) marked [management account only]"),
-            (n, true) => {
-                format!("its {n} change(s) marked [management account only] and its reprovisioning")
-            }
+        let message = if management_only.contains(ps) {
+            let what = match (n, stale.contains(ps)) {
+                (0, _) => "its reprovisioning".to_owned(),
+                (n, false) => format!("its {n} change(s) marked [management account only]"),
+                (n, true) => format!(
+                    "its {n} change(s) marked [management account only] and its reprovisioning,"
+                ),
+            };
+            format!(
+                "these credentials belong to {caller}, a delegated administrator, and AWS lets only the management account manage \
+                 permission set {name}, which is provisioned to the management account {mgmt} (its creates, deletes and provisioning \
+                 fail with AccessDenied in every account): apply skips {what} and reports them not done; run apply again with the \
+                 management account's credentials to finish"
+            )
+        } else {
+            format!(
+                "these credentials belong to {caller}, a delegated administrator, and AWS lets only the management account change \
+                 access to the management account {mgmt}: apply skips the {n} change(s) of permission set {name} there, marked \
+                 [management account only], and reports them not done; run apply again with the management account's credentials \
+                 to finish"
+            )
         };
         warnings.push(Warning {
             kind: WarningKind::DelegatedAdministrator,
-            message: format!(
-                "these credentials belong to {caller}, a delegated administrator, and AWS lets only the management account manage {why} \
-                 (creates, deletes and provisioning fail with AccessDenied in every account): apply skips {what} and reports them not done; \
-                 run apply again with the management account's credentials to finish"
-            ),
+            message,
         });
     }
 }

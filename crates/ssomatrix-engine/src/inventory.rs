@@ -590,8 +590,7 @@ async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations + Sts>(
     } = sets;
     let assignments = assignments_in_org(client, &arn, &org, &read, assignments, progress).await?;
     name_principals(client, &store, &assignments, &mut principals).await?;
-    let provisioned_to_management =
-        provisioned_to_management(client, &arn, &org, &caller).await?;
+    let provisioned_to_management = provisioned_to_management(client, &arn, &org, &caller).await?;
     Ok(LiveState {
         instance_arn: arn,
         identity_store_id: store,

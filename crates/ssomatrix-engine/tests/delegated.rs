@@ -146,13 +146,18 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
             .filter(|c| c.account_id == mgmt || forbidden.contains(&c.permission_set_arn))
             .map(|c| (c.action, c.assignment()))
             .collect();
-        assert!(!want.is_empty() && want.len() < p.changes.len(), "{strategy:?}");
+        assert!(
+            !want.is_empty() && want.len() < p.changes.len(),
+            "{strategy:?}"
+        );
         assert_eq!(marked(&p), want, "{strategy:?}");
         for ps in &forbidden {
             let name = live.permission_set_name(ps);
             assert!(
-                p.warnings.iter().any(|w| w.message.contains("delegated administrator")
-                    && w.message.contains(&format!("permission set {name}"))),
+                p.warnings
+                    .iter()
+                    .any(|w| w.message.contains("delegated administrator")
+                        && w.message.contains(&format!("permission set {name}"))),
                 "{strategy:?}: no warning names {name}: {:#?}",
                 p.warnings
             );
@@ -178,7 +183,11 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
         let reports = reprovision(&c, &instance(), &owned, &ApplyOptions::default())
             .await
             .unwrap();
-        assert!(reports.iter().any(|r| forbidden.contains(&r.permission_set_arn)));
+        assert!(
+            reports
+                .iter()
+                .any(|r| forbidden.contains(&r.permission_set_arn))
+        );
         for r in &reports {
             let denied = matches!(&r.outcome, Outcome::Error { message } if message.starts_with("access denied"));
             assert_eq!(
@@ -216,7 +225,10 @@ async fn the_management_account_finishes_what_the_delegated_administrator_could_
     let live = read(&c, &config, InventoryStrategy::Provisioned).await;
     assert_eq!(live.delegated_administrator(), None);
     assert!(live.provisioned_to_management.is_empty());
-    assert!(!sim.calls().contains_key("sso:ListPermissionSetsProvisionedToAccount"));
+    assert!(
+        !sim.calls()
+            .contains_key("sso:ListPermissionSetsProvisionedToAccount")
+    );
     let second = plan(&config, &live, today()).unwrap();
     let left: BTreeSet<_> = second
         .changes

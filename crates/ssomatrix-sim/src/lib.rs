@@ -514,7 +514,12 @@ impl State {
         account: Option<&AccountId>,
     ) -> PortResult<()> {
         let mgmt = &self.snapshot.organization.management_account_id;
-        let Some(caller) = self.snapshot.caller_account_id.as_ref().filter(|c| *c != mgmt) else {
+        let Some(caller) = self
+            .snapshot
+            .caller_account_id
+            .as_ref()
+            .filter(|c| *c != mgmt)
+        else {
             return Ok(());
         };
         let provisioned_there = self

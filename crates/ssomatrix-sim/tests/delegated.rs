@@ -125,9 +125,15 @@ async fn forbidden_writes(sim: &Simulator) -> Vec<(String, PortResult<OperationS
     ] {
         let a = assignment(account_id, ps.clone());
         let created = sim.create_account_assignment(&i, &a).await;
-        out.push((format!("create {ps} in {account_id}"), created.map(|s| s.state)));
+        out.push((
+            format!("create {ps} in {account_id}"),
+            created.map(|s| s.state),
+        ));
         let deleted = sim.delete_account_assignment(&i, &a).await;
-        out.push((format!("delete {ps} in {account_id}"), deleted.map(|s| s.state)));
+        out.push((
+            format!("delete {ps} in {account_id}"),
+            deleted.map(|s| s.state),
+        ));
     }
     for (ps, target) in [
         (mgmt_set(), ProvisionTarget::AllProvisionedAccounts),

@@ -284,6 +284,17 @@ pub async fn check_identity_store<I: IdentityStore>(ids: &I, expected: &Snapshot
     assert_eq!(sorted(users), sorted(want));
 }
 
+/// The caller is the snapshot's `caller_account_id`, or the management
+/// account when it has none (the fixture's organisation belongs to the
+/// caller's own account).
+pub async fn check_caller<C: ssomatrix_core::ports::Sts>(sts: &C, expected: &Snapshot) {
+    let want = expected
+        .caller_account_id
+        .as_ref()
+        .unwrap_or(&expected.organization.management_account_id);
+    assert_eq!(sts.get_caller_identity().await.unwrap(), *want);
+}
+
 /// The tree read top-down (the way the engine reads it) equals the snapshot's:
 /// the management account, the root, every OU and account with names and
 /// states, pagination followed, and every account's tags.
