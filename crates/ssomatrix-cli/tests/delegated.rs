@@ -83,7 +83,10 @@ fn the_plan_names_the_changes_that_need_the_management_account() {
     );
     let marked: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("[management account only]"))
+        .filter(|l| {
+            (l.starts_with("    + ") || l.starts_with("    - "))
+                && l.ends_with("[management account only]")
+        })
         .collect();
     assert_eq!(marked.len(), 1, "{text}");
     assert!(
