@@ -717,10 +717,11 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
     // -v: the API calls by operation on stderr. Exact: the organization has
     // 28 nodes (root + 27 OUs), NonProd's 23 accounts and Teams' 21 OUs each
     // take a second page; tags are read for all 30 accounts; assignments for
-    // all 30 accounts (the suspended one too) × the 4 owned permission sets.
+    // all 30 accounts (the suspended one too) × the 4 owned permission sets; one
+    // GetCallerIdentity (moto's caller is the management account, so nothing more).
     let log = stderr(&plan);
     for (n, op) in [
-        (230, "API calls"),
+        (231, "API calls"),
         (1, "sso:ListInstances"),
         (1, "sso:ListPermissionSets"),
         (5, "sso:DescribePermissionSet"),
@@ -731,6 +732,7 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
         (2, "identitystore:DescribeGroup"),
         (1, "identitystore:DescribeUser"),
         (1, "organizations:DescribeOrganization"),
+        (1, "sts:GetCallerIdentity"),
         (1, "organizations:ListRoots"),
         (29, "organizations:ListOrganizationalUnitsForParent"),
         (29, "organizations:ListAccountsForParent"),

@@ -298,6 +298,9 @@ fn expected_calls(
     );
     add("sso:DescribePermissionSet", s.permission_sets.len() as u64);
     add("organizations:DescribeOrganization", 1);
+    // Who the caller is; the management account here, so no listing of what
+    // is provisioned to it.
+    add("sts:GetCallerIdentity", 1);
     add("organizations:ListRoots", 1);
     for node in &nodes {
         let (ous, accounts) = children(node);
