@@ -75,7 +75,7 @@ pub struct SourceArgs {
     /// Highest request rate per service, in calls per second; lower it when
     /// other automation shares the quota (0.1 to 1000; defaults: sso-admin
     /// 15, identitystore 15, organizations 4).
-    #[arg(long, value_name = "TPS", value_parser = parse_tps)]
+    #[arg(long, value_name = "TPS", value_parser = parse_tps, allow_hyphen_values = true)]
     pub max_tps: Option<f64>,
 
     /// How live assignments are found. `provisioned` lists assignments only

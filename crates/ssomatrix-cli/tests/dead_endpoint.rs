@@ -71,7 +71,7 @@ fn a_refused_connection_names_the_endpoint_and_its_origin_and_gives_up_quickly()
         let retries: u64 = err
             .lines()
             .filter(|l| l.contains("retries after Unreachable"))
-            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .filter_map(|l| l.split_whitespace().next()?.parse::<u64>().ok())
             .sum();
         assert!(retries <= 2, "{command} retried {retries} times: {err}");
     }

@@ -232,7 +232,7 @@ fn without_assignments_of(text: &str, needle: &str) -> String {
     let items: Vec<&str> = list.split_inclusive('\n').collect();
     let mut out = head.to_owned();
     let mut item = String::new();
-    let mut flush = |item: &mut String, out: &mut String| {
+    let flush = |item: &mut String, out: &mut String| {
         if !item.contains(needle) {
             out.push_str(item);
         }
