@@ -92,7 +92,12 @@ where
             .unwrap_or_else(|| status.map_or(ErrorKind::Other, kind_of_status)),
         SdkError::TimeoutError(_) => ErrorKind::Transient,
         SdkError::DispatchFailure(failure) => {
-            if failure.is_io() || failure.is_timeout() {
+            if failure
+                .as_connector_error()
+                .is_some_and(|c| could_not_connect(c))
+            {
+                ErrorKind::Unreachable
+            } else if failure.is_io() || failure.is_timeout() {
                 ErrorKind::Transient
             } else {
                 // Credentials that cannot be loaded, a missing region and
@@ -131,6 +136,40 @@ fn body_field(body: &[u8], name: &str) -> Option<String> {
         .as_str()
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
+}
+
+/// Whether no connection was made at all (refused, no route, a name that
+/// does not resolve, a connect timeout), as opposed to one that broke: the
+/// endpoint is down or wrong, and retrying at length does not help.
+fn could_not_connect(err: &(dyn StdError + 'static)) -> bool {
+    use std::io::ErrorKind as Io;
+    let mut source = Some(err);
+    // Source chains are short; the bound only guards against a cycle.
+    for _ in 0..16 {
+        let Some(e) = source else { break };
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                Io::ConnectionRefused
+                    | Io::HostUnreachable
+                    | Io::NetworkUnreachable
+                    | Io::NetworkDown
+                    | Io::AddrNotAvailable
+            )
+        {
+            return true;
+        }
+        // hyper-util's connector says where connecting failed in words only.
+        let text = e.to_string().to_ascii_lowercase();
+        if text.starts_with("dns error")
+            || text.starts_with("tcp connect error")
+            || text.contains("connect timeout")
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// How much of an unreadable response body a message quotes.

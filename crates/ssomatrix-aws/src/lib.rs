@@ -46,6 +46,85 @@ pub struct AwsPorts {
     ids: aws_sdk_identitystore::Client,
     org: aws_sdk_organizations::Client,
     sts: aws_sdk_sts::Client,
+    endpoints: std::sync::Arc<Vec<Endpoint>>,
+}
+
+/// Where one service's requests go and why: for a message about an
+/// endpoint that cannot be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The prefix of the service's IAM actions (`sso`, `identitystore`,
+    /// `organizations`), as in [`PortError::operation`](ssomatrix_core::ports::PortError).
+    pub action_prefix: &'static str,
+    /// The URL, or `None` when the SDK resolves AWS's own from the region.
+    pub url: Option<String>,
+    /// Where the URL came from: an environment variable, the profile, or
+    /// the region.
+    pub origin: String,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.url {
+            Some(url) => write!(f, "{url} (from {})", self.origin),
+            None => f.write_str(&self.origin),
+        }
+    }
+}
+
+/// The endpoint each service's requests go to, as the SDK chooses it: one
+/// set in code, else `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`,
+/// then the profile's `endpoint_url`, then AWS's default endpoint of the
+/// region (`AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` skips the variables and the
+/// profile).
+fn endpoints(config: &SdkConfig) -> Vec<Endpoint> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let ignore =
+        env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let region = config
+        .region()
+        .map_or_else(|| "(no region set)".to_owned(), |r| r.to_string());
+    [
+        ("sso", "AWS_ENDPOINT_URL_SSO_ADMIN"),
+        ("identitystore", "AWS_ENDPOINT_URL_IDENTITYSTORE"),
+        ("organizations", "AWS_ENDPOINT_URL_ORGANIZATIONS"),
+        ("sts", "AWS_ENDPOINT_URL_STS"),
+    ]
+    .into_iter()
+    .map(|(action_prefix, own)| {
+        let configured = if config.get_origin("endpoint_url").is_client_config() {
+            // Set in code (the tests): the SDK uses it whatever else says.
+            config
+                .endpoint_url()
+                .map(|url| (url.to_owned(), "the SDK configuration".to_owned()))
+        } else if ignore {
+            None
+        } else if let Some(url) = env(own) {
+            Some((url, own.to_owned()))
+        } else if let Some(url) = env("AWS_ENDPOINT_URL") {
+            Some((url, "AWS_ENDPOINT_URL".to_owned()))
+        } else {
+            config.endpoint_url().map(|url| {
+                (
+                    url.to_owned(),
+                    "`endpoint_url` of the AWS profile or configuration".to_owned(),
+                )
+            })
+        };
+        match configured {
+            Some((url, origin)) => Endpoint {
+                action_prefix,
+                url: Some(url),
+                origin,
+            },
+            None => Endpoint {
+                action_prefix,
+                url: None,
+                origin: format!("AWS's default endpoint of region {region}"),
+            },
+        }
+    })
+    .collect()
 }
 
 /// How long one HTTP attempt may take. The engine wraps its own timeouts
@@ -109,6 +188,7 @@ impl AwsPorts {
             ids: aws_sdk_identitystore::Client::new(&config),
             org: aws_sdk_organizations::Client::new(&config),
             sts: aws_sdk_sts::Client::new(&config),
+            endpoints: std::sync::Arc::new(endpoints(&config)),
         }
     }
 
@@ -126,11 +206,24 @@ impl AwsPorts {
                 .behavior_version(BehaviorVersion::latest())
                 .build(),
         );
-        AwsPorts { sso, ids, org, sts }
+        AwsPorts {
+            sso,
+            ids,
+            org,
+            sts,
+            endpoints: std::sync::Arc::new(Vec::new()),
+        }
     }
 
     /// These ports with another STS client (a mocked one in tests).
     pub fn with_sts(self, sts: aws_sdk_sts::Client) -> AwsPorts {
         AwsPorts { sts, ..self }
+    }
+
+    /// Where the requests of the IAM action `operation` (`sso:ListInstances`)
+    /// go, and why there.
+    pub fn endpoint_of(&self, operation: &str) -> Option<&Endpoint> {
+        let prefix = operation.split(':').next().unwrap_or(operation);
+        self.endpoints.iter().find(|e| e.action_prefix == prefix)
     }
 }

@@ -261,7 +261,7 @@ async fn a_malformed_id_in_a_response_is_an_error_not_a_panic() {
 }
 
 #[tokio::test]
-async fn a_refused_connection_is_transient() {
+async fn a_refused_connection_is_unreachable_not_transient() {
     // Port 9 (discard) on loopback: nothing listens there in a test sandbox.
     let config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
@@ -273,8 +273,15 @@ async fn a_refused_connection_is_transient() {
         .build();
     let ports = AwsPorts::from_sdk_config(&config);
     let err = ports.list_instances(None).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Transient, "{err:?}");
+    // Not `Transient`: the engine retries that nine times with backoff.
+    assert_eq!(err.kind, ErrorKind::Unreachable, "{err:?}");
     assert_eq!(err.operation, "sso:ListInstances");
+    let endpoint = ports.endpoint_of(err.operation).unwrap();
+    assert_eq!(
+        endpoint.url.as_deref(),
+        Some("http://127.0.0.1:9"),
+        "{endpoint:?}"
+    );
 }
 
 #[tokio::test]

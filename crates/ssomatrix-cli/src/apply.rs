@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -17,32 +17,28 @@ use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{Action, Plan, owned_permission_sets};
 use ssomatrix_core::render::{self, TextStyle};
+use ssomatrix_engine::client::UNREACHABLE_STOP_AFTER;
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
 use ssomatrix_engine::reprovision::{self, ProvisionReport};
 
 use crate::cli::{ApplyArgs, ReprovisionArgs};
-use crate::commands::{load_config, make_plan, read_live};
 use crate::delegated;
+use crate::files::{Named, check_outputs};
+use crate::load::{
+    LoadedConfig, load_config, load_config_bound, plan_on, read_live, report_calls, today,
+};
 use crate::output;
+use crate::saved_plan;
 use crate::source::{Source, with_client};
 
 #[derive(Debug, Serialize)]
 struct Report<'a> {
     instance_arn: &'a str,
     interrupted: bool,
+    /// The run stopped submitting because the endpoint stopped answering.
+    endpoint_unreachable: bool,
     operations: &'a [executor::OperationReport],
     reprovisioning: &'a [ProvisionReport],
-}
-
-fn load_saved_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read saved plan {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a plan written by `ssomatrix plan --out`",
-            path.display()
-        )
-    })
 }
 
 /// Asks for `yes` on the terminal; `Ok(false)` for anything else.
@@ -61,7 +57,7 @@ fn confirm(plan: &Plan) -> anyhow::Result<bool> {
 }
 
 /// Stops new submissions on SIGINT or SIGTERM; the executor waits for what
-/// is in flight.
+/// is in flight. A second Ctrl-C exits at once.
 fn watch_signals(control: std::sync::Arc<ApplyControl>) {
     tokio::spawn(async move {
         #[cfg(unix)]
@@ -79,8 +75,16 @@ fn watch_signals(control: std::sync::Arc<ApplyControl>) {
             _ = tokio::signal::ctrl_c() => {}
             () = terminate => {}
         }
-        eprintln!("\nstopping: no new operations are submitted; waiting for those in flight");
+        errln!(
+            "\nstopping: no new operations are submitted; waiting for those in flight (press Ctrl-C again to exit at once)"
+        );
         control.request_stop();
+        if tokio::signal::ctrl_c().await.is_ok() {
+            errln!(
+                "exiting at once: operations in flight go on at the service; `ssomatrix plan` shows where things stand"
+            );
+            std::process::exit(1);
+        }
     });
 }
 
@@ -109,49 +113,100 @@ async fn show_progress(control: &ApplyControl) {
         };
         let line = format!("applied {done}/{total} ({failed} failed, {in_flight} in flight{eta})");
         if tty {
-            eprint!("\r\x1b[2K{line}");
+            err!("\r\x1b[2K{line}");
         } else {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     }
 }
 
 pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> {
-    let config = load_config(&args.config)?;
-    let source = Source::open(&args.source).await?;
-    let live = read_live(&source, &args.source, &config).await?;
-    let fresh = make_plan(&config, &live)?;
-    let mut plan = match &args.plan {
-        Some(path) => {
-            let saved = load_saved_plan(path)?;
-            if saved.instance_arn != fresh.instance_arn {
-                bail!(
-                    "{} was made for instance {}, not {}; plan again against this instance",
-                    path.display(),
-                    saved.instance_arn,
-                    fresh.instance_arn
-                );
-            }
-            if saved.fingerprint != fresh.fingerprint {
-                bail!(
-                    "the live state changed since {} was made (fingerprint {}… is now {}…); nothing was applied: \
-                     run `ssomatrix plan --out {}` again and review the new plan",
-                    path.display(),
-                    &saved.fingerprint[..saved.fingerprint.len().min(12)],
-                    &fresh.fingerprint[..12],
-                    path.display()
-                );
-            }
-            saved
-        }
-        None => fresh,
+    check_files(&args)?;
+    let loaded = load_config_bound(&args.config)?;
+    let source = Source::open_writable(&args.source).await?;
+    let live = read_live(&source, &args.source, &loaded.config).await?;
+    let mut plan = approved_plan(&args, &loaded, &live, no_color)?;
+    // A delegated administrator may not touch what is provisioned to the
+    // management account: those changes are held back and reported.
+    let mut owned = owned_names(&loaded.config, &live);
+    let withheld = delegated::withhold_changes(&mut plan, &live);
+    let withheld_provisioning = delegated::withhold_reprovisioning(&mut owned, &live);
+    let mut run = execute(&args, &source, &plan, &owned).await;
+    // Whatever went wrong, what was done is saved, said and reported before
+    // the error: the next run starts from it.
+    let saved = source.save();
+    delegated::explain_access_denied(&live, &mut run.report, &mut run.provisioned);
+    run.report.operations.extend(withheld);
+    run.provisioned.extend(withheld_provisioning);
+    summarise(&run.report, &run.provisioned, &live);
+    if let Some(note) = &run.unreachable {
+        errln!(
+            "stopped submitting after {UNREACHABLE_STOP_AFTER} calls in a row could not connect to the endpoint \
+             ({note}); nothing more was attempted: once it answers again, plan and apply again to do the rest"
+        );
+    }
+    let reported = match &args.report {
+        Some(path) => write_report(path, &plan, &run),
+        None => Ok(()),
     };
-    let deletes = plan
-        .changes
+    saved?;
+    reported?;
+    if let Some(e) = run.error {
+        return Err(e);
+    }
+    let ok = run.report.all_succeeded()
+        && run
+            .provisioned
+            .iter()
+            .all(|p| p.outcome == Outcome::Succeeded);
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Refuses a `--report` that would replace an input of the run.
+fn check_files(args: &ApplyArgs) -> anyhow::Result<()> {
+    let mut inputs = vec![Named::new("the assignments file (-c)", &args.config)];
+    if let Some(path) = &args.source.snapshot {
+        inputs.push(Named::new("the snapshot (--snapshot)", path));
+    }
+    if let Some(path) = &args.plan {
+        inputs.push(Named::new("the saved plan (--plan)", path));
+    }
+    let outputs: Vec<Named<'_>> = args
+        .report
         .iter()
-        .filter(|c| c.action == Action::Delete)
-        .count();
-    let budget = args.allow_deletes.unwrap_or(config.max_deletes) as usize;
+        .map(|p| Named::new("--report", p))
+        .collect();
+    check_outputs(&inputs, &outputs)
+}
+
+/// Today's plan of the file and the live state, once every gate passed: the
+/// saved plan (if any) matches it, the delete budget holds, and someone
+/// said yes. A saved plan only decides whether today's plan may run.
+fn approved_plan(
+    args: &ApplyArgs,
+    loaded: &LoadedConfig,
+    live: &LiveState,
+    no_color: bool,
+) -> anyhow::Result<Plan> {
+    let today = today()?;
+    let plan = plan_on(&loaded.config, live, today)?;
+    if let Some(path) = &args.plan {
+        saved_plan::verify(
+            path,
+            &saved_plan::Now {
+                config: loaded,
+                live,
+                today,
+                plan: &plan,
+            },
+        )?;
+    }
+    let deletes = plan.deletes().count();
+    let budget = args.allow_deletes.unwrap_or(loaded.config.max_deletes) as usize;
     if deletes > budget {
         bail!(
             "the plan deletes {deletes} assignments, more than the {} of {budget}; nothing was applied: \
@@ -163,15 +218,12 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
             }
         );
     }
-    print!(
-        "{}",
-        render::text(
-            &plan,
-            TextStyle {
-                color: output::stdout_colour(no_color)
-            }
-        )
-    );
+    output::stdout(&render::text(
+        &plan,
+        TextStyle {
+            color: output::stdout_colour(no_color),
+        },
+    ))?;
     if !plan.is_empty() && !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             bail!(
@@ -182,53 +234,72 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
             bail!("apply cancelled; nothing was changed");
         }
     }
+    Ok(plan)
+}
+
+/// What a run did, and the error that ended it early, if any.
+struct Run {
+    report: ApplyReport,
+    provisioned: Vec<ProvisionReport>,
+    error: Option<anyhow::Error>,
+    /// Set when calls in a row could not connect and the run stopped
+    /// submitting: where the requests went.
+    unreachable: Option<String>,
+}
+
+async fn execute(
+    args: &ApplyArgs,
+    source: &Source,
+    plan: &Plan,
+    owned: &BTreeMap<PermissionSetArn, String>,
+) -> Run {
     let control = std::sync::Arc::new(ApplyControl::default());
     watch_signals(control.clone());
     let options = ApplyOptions {
         max_in_flight: usize::from(args.max_in_flight),
         ..ApplyOptions::default()
     };
-    let mut owned = owned_names(&config, &live);
-    let withheld = delegated::withhold_changes(&mut plan, &live);
-    let withheld_provisioning = delegated::withhold_reprovisioning(&mut owned, &live);
-    let instance = plan.instance_arn.clone();
+    let instance = &plan.instance_arn;
     let budget = source.budget(&args.source);
-    let (mut report, mut provisioned) = with_client!(&source, budget, |client| {
+    with_client!(source, budget, |client| {
         let report = tokio::select! {
-            report = executor::apply(&client, &instance, &plan, &options, &control) => report,
+            report = executor::apply(&client, instance, plan, &options, &control) => report,
             () = show_progress(&control) => unreachable_progress(),
         };
         if std::io::stderr().is_terminal() {
-            eprint!("\r\x1b[2K");
+            err!("\r\x1b[2K");
         }
-        let provisioned = if args.no_reprovision || report.interrupted {
-            Vec::new()
+        let unreachable = client
+            .stats
+            .endpoint_down()
+            .then(|| source.endpoint_note("sso").unwrap_or_default());
+        let (provisioned, error) = if args.no_reprovision || report.interrupted {
+            (Vec::new(), None)
         } else {
-            reprovision::reprovision(&client, &instance, &owned, &options).await?
+            match reprovision::reprovision(&client, instance, owned, &options).await {
+                Ok(p) => (p, None),
+                Err(e) => (Vec::new(), Some(anyhow::Error::from(e))),
+            }
         };
-        crate::commands::report_calls(&client);
-        (report, provisioned)
-    });
-    source.save()?;
-    delegated::explain_access_denied(&live, &mut report, &mut provisioned);
-    report.operations.extend(withheld);
-    provisioned.extend(withheld_provisioning);
-    summarise(&report, &provisioned, &live);
-    if let Some(path) = &args.report {
-        let r = Report {
-            instance_arn: instance.as_str(),
-            interrupted: report.interrupted,
-            operations: &report.operations,
-            reprovisioning: &provisioned,
-        };
-        output::write_atomic(path, &(serde_json::to_string_pretty(&r)? + "\n"))?;
-    }
-    let ok = report.all_succeeded() && provisioned.iter().all(|p| p.outcome == Outcome::Succeeded);
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+        report_calls(&client);
+        Run {
+            report,
+            provisioned,
+            error,
+            unreachable,
+        }
     })
+}
+
+fn write_report(path: &Path, plan: &Plan, run: &Run) -> anyhow::Result<()> {
+    let r = Report {
+        instance_arn: plan.instance_arn.as_str(),
+        interrupted: run.report.interrupted,
+        endpoint_unreachable: run.unreachable.is_some(),
+        operations: &run.report.operations,
+        reprovisioning: &run.provisioned,
+    };
+    crate::files::write_atomic(path, &(serde_json::to_string_pretty(&r)? + "\n"))
 }
 
 /// The owned permission sets, ARN → name: what apply may reprovision.
@@ -261,7 +332,7 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &LiveS
     let not_started = report.count(|o| *o == Outcome::NotStarted);
     let withheld = report.count(|o| *o == Outcome::NeedsManagementAccount);
     let failed = report.operations.len() - created - deleted - not_started - withheld;
-    eprintln!(
+    errln!(
         "{}: {created} created, {deleted} deleted, {failed} failed{}{}; {} permission set(s) reprovisioned",
         if report.interrupted {
             "Apply interrupted"
@@ -299,7 +370,7 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &LiveS
             }
             Outcome::Succeeded | Outcome::NotStarted => String::new(),
         };
-        eprintln!(
+        errln!(
             "  ! {} {} {} in {} ({}): {why}",
             o.change.action,
             o.change.permission_set_name,
@@ -313,23 +384,25 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &LiveS
         .filter(|p| p.outcome != Outcome::Succeeded)
     {
         if p.outcome == Outcome::NeedsManagementAccount {
-            eprintln!(
+            errln!(
                 "  ! reprovision {}: {}",
                 p.permission_set_name,
                 delegated::why_not_done(live, &p.permission_set_name)
             );
             continue;
         }
-        eprintln!(
+        errln!(
             "  ! reprovision {} on {}: {:?}",
-            p.permission_set_name, p.target, p.outcome
+            p.permission_set_name,
+            p.target,
+            p.outcome
         );
     }
 }
 
 pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.config)?;
-    let source = Source::open(&args.source).await?;
+    let source = Source::open_writable(&args.source).await?;
     let live = read_live(&source, &args.source, &config).await?;
     let mut owned = owned_names(&config, &live);
     let withheld = delegated::withhold_reprovisioning(&mut owned, &live);
@@ -341,7 +414,8 @@ pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode>
             &owned,
             &ApplyOptions::default(),
         )
-        .await?
+        .await
+        .map_err(|e| source.explain(e.into()))?
     });
     source.save()?;
     delegated::explain_access_denied(&live, &mut ApplyReport::default(), &mut provisioned);

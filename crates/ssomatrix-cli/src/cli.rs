@@ -73,9 +73,9 @@ pub struct SourceArgs {
     pub region: Option<String>,
 
     /// Highest request rate per service, in calls per second; lower it when
-    /// other automation shares the quota (defaults: sso-admin 15,
-    /// identitystore 15, organizations 4).
-    #[arg(long, value_name = "TPS")]
+    /// other automation shares the quota (0.1 to 1000; defaults: sso-admin
+    /// 15, identitystore 15, organizations 4).
+    #[arg(long, value_name = "TPS", value_parser = parse_tps, allow_hyphen_values = true)]
     pub max_tps: Option<f64>,
 
     /// How live assignments are found. `provisioned` lists assignments only
@@ -245,6 +245,23 @@ fn parse_days(s: &str) -> Result<i64, String> {
         Ok(n) if (0..=3660).contains(&n) => Ok(n),
         _ => Err(format!(
             "`{s}` is not a number of days; write e.g. `14d` or `14`"
+        )),
+    }
+}
+
+/// The range `--max-tps` accepts: below 0.1 a read of a small organisation
+/// takes hours; above 1000 it caps nothing (AWS allows about 20).
+const MAX_TPS_RANGE: std::ops::RangeInclusive<f64> = 0.1..=1000.0;
+
+/// A positive, finite number of calls per second within [`MAX_TPS_RANGE`].
+fn parse_tps(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(tps) if MAX_TPS_RANGE.contains(&tps) => Ok(tps),
+        _ => Err(format!(
+            "`{}` is not a rate ssomatrix accepts; give calls per second between {} and {}, e.g. `--max-tps 5`",
+            s.escape_debug(),
+            MAX_TPS_RANGE.start(),
+            MAX_TPS_RANGE.end()
         )),
     }
 }

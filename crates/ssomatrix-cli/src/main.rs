@@ -2,11 +2,34 @@
 //! snapshot-backed simulator) to the engine, renders results and maps them to
 //! exit codes.
 
+/// `eprintln!` that never panics: stderr may be a closed pipe
+/// (`ssomatrix plan 2>&1 | head -1`), and a message nobody can read is no
+/// reason to fail.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that never panics (see [`errln!`]).
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut e = std::io::stderr();
+        let _ = write!(e, $($arg)*);
+        let _ = e.flush();
+    }};
+}
+
 mod apply;
 mod cli;
 mod commands;
 mod delegated;
+mod files;
+mod load;
 mod output;
+mod saved_plan;
 mod source;
 
 use std::process::ExitCode;
@@ -33,7 +56,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            errln!("error: cannot start the async runtime: {e}");
             return ExitCode::from(1);
         }
     };

@@ -1,8 +1,7 @@
 //! Terminal concerns: logging setup, colour decisions, error printing,
-//! progress on a TTY, and atomic file writes.
+//! progress on a TTY, and data on stdout.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -34,37 +33,24 @@ pub fn stdout_colour(no_color_flag: bool) -> bool {
     colour_allowed(no_color_flag) && std::io::stdout().is_terminal()
 }
 
+/// Writes data to stdout. A reader that went away (`| head -1`) is not an
+/// error: the run ends as it would have, with its usual exit code.
+pub fn stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn print_error(e: &anyhow::Error) {
     let mut msg = format!("error: {e}");
     for cause in e.chain().skip(1) {
         msg.push_str(&format!("\n  caused by: {cause}"));
     }
-    eprintln!("{msg}");
-}
-
-/// Writes `contents` to `path` through a temporary file in the same
-/// directory and a rename, so a reader never sees half a file.
-pub fn write_atomic(path: &Path, contents: &str) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write()
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
-        .with_context(|| format!("cannot write {}", path.display()))
+    errln!("{msg}");
 }
 
 /// Shows the reader's progress on stderr while `fut` runs, when stderr is a
@@ -85,12 +71,12 @@ pub async fn with_progress<T>(
             () = tokio::time::sleep(Duration::from_millis(100)) => {
                 let (phase, done, total) = progress.get();
                 if !phase.is_empty() {
-                    eprint!("\r\x1b[2K{} reading {phase}: {done}/{total}", frames[frame % frames.len()]);
+                    err!("\r\x1b[2K{} reading {phase}: {done}/{total}", frames[frame % frames.len()]);
                 }
                 frame += 1;
             }
         }
     };
-    eprint!("\r\x1b[2K");
+    err!("\r\x1b[2K");
     out
 }

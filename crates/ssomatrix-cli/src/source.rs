@@ -1,25 +1,45 @@
 //! Where the live state comes from: a snapshot file (through the simulator)
 //! or AWS (through the SDK adapter). Both give the engine the same ports.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use ssomatrix_aws::{AwsOptions, AwsPorts};
-use ssomatrix_engine::Budget;
+use ssomatrix_core::ports::{ErrorKind, PortError};
+use ssomatrix_engine::{Budget, EngineError};
 use ssomatrix_sim::Simulator;
 
 use crate::cli::{Inventory, SourceArgs};
+use crate::files::LockedSnapshot;
 
 pub enum Source {
-    /// The simulator and the file it was loaded from (apply writes it back).
-    Snapshot(Simulator, PathBuf),
+    /// The simulator, and the snapshot file locked for the run when the
+    /// command writes its state back to it (apply, reprovision).
+    Snapshot(Simulator, Option<LockedSnapshot>),
     Aws(AwsPorts),
 }
 
 impl Source {
+    /// The source of a command that only reads.
     pub async fn open(args: &SourceArgs) -> anyhow::Result<Source> {
+        Source::open_with(args, false).await
+    }
+
+    /// The source of a command that writes: a snapshot is checked to be
+    /// writable and locked before it is read, until the run ends.
+    pub async fn open_writable(args: &SourceArgs) -> anyhow::Result<Source> {
+        Source::open_with(args, true).await
+    }
+
+    async fn open_with(args: &SourceArgs, writable: bool) -> anyhow::Result<Source> {
         match &args.snapshot {
-            Some(path) => Ok(Source::Snapshot(load_snapshot(path)?, path.clone())),
+            Some(path) if writable => {
+                let locked = LockedSnapshot::open(path)?;
+                let sim = Simulator::from_snapshot_text(&path.display().to_string(), &locked.text)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(Source::Snapshot(sim, Some(locked)))
+            }
+            Some(path) => Ok(Source::Snapshot(load_snapshot(path)?, None)),
             None => {
                 let opts = AwsOptions {
                     profile: args.profile.clone(),
@@ -45,12 +65,57 @@ impl Source {
 
 impl Source {
     /// After an offline apply, writes the simulator's state back to the
-    /// snapshot file (temporary file and rename: never half a file).
+    /// snapshot file in the format it came in (temporary file and rename:
+    /// never half a file).
     pub fn save(&self) -> anyhow::Result<()> {
-        if let Source::Snapshot(sim, path) = self {
-            crate::output::write_atomic(path, &sim.snapshot().to_yaml())?;
+        if let Source::Snapshot(sim, Some(file)) = self {
+            let snapshot = sim.snapshot();
+            file.save(&if file.json {
+                snapshot.to_json()
+            } else {
+                snapshot.to_yaml()
+            })?;
         }
         Ok(())
+    }
+}
+
+impl Source {
+    /// An error that could not connect, with where the failed call's
+    /// requests go and why (the environment variable, the profile or the
+    /// region); other errors as they are.
+    pub fn explain(&self, err: anyhow::Error) -> anyhow::Error {
+        let port = err.chain().find_map(|e| {
+            e.downcast_ref::<PortError>()
+                .or_else(|| match e.downcast_ref::<EngineError>() {
+                    Some(EngineError::Port(p)) => Some(p),
+                    _ => None,
+                })
+        });
+        match port.and_then(|p| self.unreachable_note(p)) {
+            Some(note) => err.context(note),
+            None => err,
+        }
+    }
+
+    /// `cannot connect to …` for an `Unreachable` error of the AWS source.
+    pub fn unreachable_note(&self, err: &PortError) -> Option<String> {
+        let Source::Aws(aws) = self else { return None };
+        if err.kind != ErrorKind::Unreachable {
+            return None;
+        }
+        let endpoint = aws.endpoint_of(err.operation)?;
+        Some(format!(
+            "cannot connect to the endpoint of {}: {endpoint}; check that address, the network and any proxy",
+            err.operation
+        ))
+    }
+
+    /// `cannot connect to …` for the endpoint of the IAM actions with `prefix`.
+    pub fn endpoint_note(&self, prefix: &str) -> Option<String> {
+        let Source::Aws(aws) = self else { return None };
+        aws.endpoint_of(prefix)
+            .map(|e| format!("requests to {prefix} go to {e}"))
     }
 }
 

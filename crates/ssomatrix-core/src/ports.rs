@@ -55,6 +55,10 @@ pub enum ErrorKind {
     /// `UnknownOperationException`, reported for `GetGroupId` with an AD
     /// Connector identity source. Callers fall back to another operation.
     UnknownOperation,
+    /// No connection to the endpoint: refused, no route, or its name does
+    /// not resolve. Retried briefly only: an endpoint that is down does not
+    /// come back within a backoff, and the user should hear of it at once.
+    Unreachable,
     /// Anything else.
     Other,
 }
@@ -64,7 +68,10 @@ impl ErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorKind::Throttled | ErrorKind::Conflict | ErrorKind::Transient
+            ErrorKind::Throttled
+                | ErrorKind::Conflict
+                | ErrorKind::Transient
+                | ErrorKind::Unreachable
         )
     }
 }
@@ -182,6 +189,11 @@ impl fmt::Display for PortError {
             ErrorKind::UnknownOperation => {
                 write!(f, "{op} is not available for this instance: {msg}")
             }
+            ErrorKind::Unreachable => write!(
+                f,
+                "{op} could not connect to the endpoint: {msg}; check the endpoint (AWS_ENDPOINT_URL… variables, \
+                 `endpoint_url` in the profile, or --region for AWS's own), the network and any proxy, or work offline with --snapshot FILE"
+            ),
             ErrorKind::Other => write!(f, "{op} failed: {msg}"),
         }
     }

@@ -102,7 +102,18 @@ pub struct StatsSnapshot {
 struct StatsInner {
     calls: BTreeMap<&'static str, u64>,
     retries: BTreeMap<String, u64>,
+    /// Calls in a row that ended `Unreachable` (any success resets it).
+    unreachable_streak: u32,
 }
+
+/// Attempts after the first for an `Unreachable` error, whatever the
+/// budget allows: a refused connection is known within milliseconds, and an
+/// endpoint that is down stays down for longer than a backoff.
+pub const UNREACHABLE_RETRIES: u32 = 2;
+
+/// Calls in a row that could not reach the endpoint before a run stops
+/// submitting new work ([`Stats::endpoint_down`]).
+pub const UNREACHABLE_STOP_AFTER: u32 = 3;
 
 impl Stats {
     fn lock(&self) -> std::sync::MutexGuard<'_, StatsInner> {
@@ -115,6 +126,22 @@ impl Stats {
 
     fn retry(&self, kind: ErrorKind) {
         *self.lock().retries.entry(format!("{kind:?}")).or_default() += 1;
+    }
+
+    fn outcome(&self, unreachable: bool) {
+        let mut s = self.lock();
+        s.unreachable_streak = if unreachable {
+            s.unreachable_streak.saturating_add(1)
+        } else {
+            0
+        };
+    }
+
+    /// Whether the last [`UNREACHABLE_STOP_AFTER`] calls all failed to
+    /// connect: the endpoint stopped answering, and submitting more only
+    /// lengthens the list of failures.
+    pub fn endpoint_down(&self) -> bool {
+        self.lock().unreachable_streak >= UNREACHABLE_STOP_AFTER
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {
@@ -192,15 +219,28 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         loop {
             self.limiter(service).acquire().await;
             self.stats.call(op);
-            match f().await {
-                Ok(v) => return Ok(v),
-                Err(e) if e.kind.is_retryable() && attempt < max_retries => {
+            let result = f().await;
+            let unreachable = matches!(&result, Err(e) if e.kind == ErrorKind::Unreachable);
+            let bound = if unreachable {
+                max_retries.min(UNREACHABLE_RETRIES)
+            } else {
+                max_retries
+            };
+            match result {
+                Ok(v) => {
+                    self.stats.outcome(false);
+                    return Ok(v);
+                }
+                Err(e) if e.kind.is_retryable() && attempt < bound => {
                     self.stats.retry(e.kind);
                     tracing::debug!(operation = op, kind = ?e.kind, attempt, "retrying: {}", e.message);
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.stats.outcome(unreachable);
+                    return Err(e);
+                }
             }
         }
     }

@@ -18,7 +18,8 @@
 //!   an operation and 503 s (`tests/apply.rs`, the ignored benchmark).
 //! - Deleting an assignment that is already gone is success; a `FAILED`
 //!   status is recorded with its reason and the run goes on.
-//! - A stop request (SIGINT/SIGTERM) stops new submissions; operations in
+//! - A stop request (SIGINT/SIGTERM), or a few calls in a row that could not
+//!   connect to the endpoint, stops new submissions; operations in
 //!   flight are waited for, within their timeout. The next run converges
 //!   because it plans again from the live state.
 
@@ -391,6 +392,10 @@ async fn run_phase<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                         control.failed.fetch_add(1, Ordering::Relaxed);
                     }
                     out.push(report);
+                    // Calls in a row failed to connect: submit nothing more.
+                    if client.stats.endpoint_down() {
+                        control.request_stop();
+                    }
                 }
                 out
             }

@@ -40,6 +40,9 @@ pub enum Fault {
     /// `ConflictException`, as when another client writes to the same
     /// account: `ErrorKind::Conflict`.
     Conflict,
+    /// No connection: the endpoint stopped answering (refused, no route):
+    /// `ErrorKind::Unreachable`.
+    Unreachable,
     /// A listing answers an empty page that still carries a `NextToken`
     /// leading to the page that was asked for (Organizations and sso-admin
     /// do this). Only listings are hit; other operations ignore the rule.
@@ -74,6 +77,11 @@ impl Fault {
                 op,
                 ErrorKind::Conflict,
                 "An account assignment operation is already in progress for this account",
+            )),
+            Fault::Unreachable => Some(PortError::new(
+                op,
+                ErrorKind::Unreachable,
+                "tcp connect error: Connection refused (os error 111)",
             )),
             Fault::EmptyPage => None,
             Fault::KmsKeyNotFound => Some(

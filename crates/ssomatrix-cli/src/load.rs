@@ -1,0 +1,144 @@
+//! The inputs every command shares: today's date, the assignments file, the
+//! live state, and the plan made from them. `commands` and `apply` both use
+//! these; neither imports the other's internals.
+
+use std::path::Path;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use ssomatrix_core::config::Config;
+use ssomatrix_core::date::Date;
+use ssomatrix_core::live::LiveState;
+use ssomatrix_core::plan::{self, Plan};
+use ssomatrix_engine::inventory::{self, Progress};
+use ssomatrix_engine::{Client, ReadOptions};
+
+use crate::cli::SourceArgs;
+use crate::output;
+use crate::source::{Source, strategy, with_client};
+
+/// Today's date in UTC, or `SSOMATRIX_TODAY` (YYYY-MM-DD) for reproducible
+/// runs and tests.
+pub fn today() -> anyhow::Result<Date> {
+    if let Ok(s) = std::env::var("SSOMATRIX_TODAY") {
+        return Date::parse(&s).map_err(|e| anyhow::anyhow!("SSOMATRIX_TODAY: {e}"));
+    }
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("the system clock is before 1970")?
+        .as_secs();
+    Ok(Date::from_days_since_epoch(
+        i64::try_from(secs / 86_400).unwrap_or(0),
+    ))
+}
+
+/// The assignments file, parsed, and the SHA-256 of the bytes it was parsed
+/// from (what a saved plan is bound to).
+#[derive(Debug)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub sha256: String,
+}
+
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Ok(load_config_bound(path)?.config)
+}
+
+/// Reads the file once, so that the digest is of exactly the bytes parsed.
+pub fn load_config_bound(path: &Path) -> anyhow::Result<LoadedConfig> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let sha256 = sha256_hex(&bytes);
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 text (invalid byte at offset {}); save the assignments file as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let config = Config::parse(&path.display().to_string(), &text)
+        .map_err(|e| problems(&path.display().to_string(), &e.0))?;
+    Ok(LoadedConfig { config, sha256 })
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().fold(String::with_capacity(64), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn problems(file: &str, diagnostics: &[ssomatrix_core::yaml::Diagnostic]) -> anyhow::Error {
+    let n = diagnostics.len();
+    let list = diagnostics
+        .iter()
+        .map(|d| format!("  {d}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    anyhow::anyhow!(
+        "{n} problem{} in {file}; nothing was planned:\n{list}",
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// Reads the live state the file needs, with progress on a terminal and call
+/// counts at `-v`.
+pub async fn read_live(
+    source: &Source,
+    args: &SourceArgs,
+    config: &Config,
+) -> anyhow::Result<LiveState> {
+    read_live_sets(source, args, config, false).await
+}
+
+/// [`read_live`], and with `all_sets` the assignments of every permission
+/// set, not only those the file needs (drift counts those outside the scope).
+pub async fn read_live_sets(
+    source: &Source,
+    args: &SourceArgs,
+    config: &Config,
+    all_sets: bool,
+) -> anyhow::Result<LiveState> {
+    let options = ReadOptions {
+        strategy: strategy(args.inventory),
+        provisioning_status: true,
+    };
+    let progress = Progress::default();
+    let budget = source.budget(args);
+    with_client!(source, budget, |client| {
+        let read = async {
+            if all_sets {
+                inventory::read_live_state_all_sets(&client, config, &options, &progress).await
+            } else {
+                inventory::read_live_state(&client, config, &options, &progress).await
+            }
+        };
+        let live = output::with_progress(&progress, read).await;
+        report_calls(&client);
+        live.map_err(|e| source.explain(e.into()))
+    })
+}
+
+pub fn report_calls<S, I, O>(client: &Client<S, I, O>) {
+    let stats = client.stats.snapshot();
+    let total: u64 = stats.calls.values().sum();
+    tracing::info!("{total} API calls");
+    for (op, n) in &stats.calls {
+        tracing::info!("  {n:>6}  {op}");
+    }
+    for (kind, n) in &stats.retries {
+        tracing::info!("  {n:>6}  retries after {kind}");
+    }
+}
+
+/// The plan as of today.
+pub fn make_plan(config: &Config, live: &LiveState) -> anyhow::Result<Plan> {
+    plan_on(config, live, today()?)
+}
+
+/// The plan as of `date`.
+pub fn plan_on(config: &Config, live: &LiveState, date: Date) -> anyhow::Result<Plan> {
+    plan::plan(config, live, date).map_err(|e| problems(&config.file, &e.0))
+}
