@@ -18,7 +18,7 @@ use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{Action, Plan, owned_permission_sets};
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
-use ssomatrix_engine::reprovision::{self, ProvisionReport};
+use ssomatrix_engine::reprovision::{self, AccountFacts, ProvisionReport};
 
 use crate::cli::{ApplyArgs, ReprovisionArgs};
 use crate::commands::{load_config, make_plan, read_live};
@@ -201,7 +201,8 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
         let provisioned = if args.no_reprovision || report.interrupted {
             Vec::new()
         } else {
-            reprovision::reprovision(&client, &instance, &owned, &options).await?
+            let facts = AccountFacts::after_apply(&live, &report);
+            reprovision::reprovision(&client, &instance, &owned, &facts, &options).await?
         };
         crate::commands::report_calls(&client);
         (report, provisioned)
@@ -266,10 +267,7 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport]) {
         } else {
             String::new()
         },
-        provisioned
-            .iter()
-            .filter(|p| p.outcome == Outcome::Succeeded)
-            .count()
+        reprovisioned_sets(provisioned)
     );
     for o in report
         .operations
@@ -302,6 +300,16 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport]) {
     }
 }
 
+/// Permission sets every provisioning of which succeeded (a set may be
+/// provisioned account by account).
+fn reprovisioned_sets(provisioned: &[ProvisionReport]) -> usize {
+    let mut sets: BTreeMap<&PermissionSetArn, bool> = BTreeMap::new();
+    for p in provisioned {
+        *sets.entry(&p.permission_set_arn).or_insert(true) &= p.outcome == Outcome::Succeeded;
+    }
+    sets.values().filter(|ok| **ok).count()
+}
+
 pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.config)?;
     let source = Source::open(&args.source).await?;
@@ -313,6 +321,7 @@ pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode>
             &client,
             &live.instance_arn,
             &owned,
+            &AccountFacts::from_live(&live),
             &ApplyOptions::default(),
         )
         .await?
