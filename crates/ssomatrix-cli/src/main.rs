@@ -2,6 +2,11 @@
 //! snapshot-backed simulator) to the engine, renders results and maps them to
 //! exit codes.
 
+// The apply command's future nests the executor's, reprovisioning's and the
+// client's retrying futures for two port implementations; computing its
+// layout goes deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 mod apply;
 mod cli;
 mod commands;

@@ -163,74 +163,77 @@ pub async fn reprovision<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         .collect();
     // buffer_unordered keeps at most PROVISION_CONCURRENCY sets in flight;
     // the accounts of one set go one after another (the service runs one
-    // provisioning of a set at a time).
-    let per_set = futures::stream::iter(stale)
-        .map(|(arn, name, accounts)| async move {
-            let skipped: BTreeMap<AccountId, String> = accounts
-                .iter()
-                .filter_map(|a| facts.skip_reason(arn, a).map(|why| (a.clone(), why)))
-                .collect();
-            let active: Vec<&AccountId> = accounts
-                .iter()
-                .filter(|a| !skipped.contains_key(*a))
-                .collect();
-            if !skipped.is_empty() {
-                tracing::warn!(
-                    "not reprovisioning {name} in {}: {}",
-                    skipped.len(),
-                    skipped
-                        .iter()
-                        .map(|(a, why)| format!("{a} ({why})"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            let targets = match targets(client, instance, arn, &active, facts).await {
-                Ok(t) => t,
-                Err(e) => {
-                    let message = e.to_string();
-                    return vec![ProvisionReport {
+    // provisioning of a set at a time). Boxed: the nested futures are deep
+    // enough to overflow the compiler's layout query in callers.
+    let per_set = Box::pin(
+        futures::stream::iter(stale)
+            .map(|(arn, name, accounts)| async move {
+                let skipped: BTreeMap<AccountId, String> = accounts
+                    .iter()
+                    .filter_map(|a| facts.skip_reason(arn, a).map(|why| (a.clone(), why)))
+                    .collect();
+                let active: Vec<&AccountId> = accounts
+                    .iter()
+                    .filter(|a| !skipped.contains_key(*a))
+                    .collect();
+                if !skipped.is_empty() {
+                    tracing::warn!(
+                        "not reprovisioning {name} in {}: {}",
+                        skipped.len(),
+                        skipped
+                            .iter()
+                            .map(|(a, why)| format!("{a} ({why})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+                let targets = match targets(client, instance, arn, &active, facts).await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let message = e.to_string();
+                        return vec![ProvisionReport {
+                            permission_set_arn: arn.clone(),
+                            permission_set_name: name.clone(),
+                            accounts: accounts.clone(),
+                            target: "ALL_PROVISIONED_ACCOUNTS".to_owned(),
+                            skipped,
+                            outcome: Outcome::Error { message },
+                            request_id: None,
+                        }];
+                    }
+                };
+                let mut out = Vec::with_capacity(targets.len());
+                for target in targets {
+                    let (outcome, request_id) = match tokio::time::timeout(
+                        options.operation_timeout,
+                        provision(client, instance, arn, &target, options),
+                    )
+                    .await
+                    {
+                        Ok(r) => r,
+                        Err(_) => (Outcome::TimedOut, None),
+                    };
+                    out.push(ProvisionReport {
                         permission_set_arn: arn.clone(),
                         permission_set_name: name.clone(),
                         accounts: accounts.clone(),
-                        target: "ALL_PROVISIONED_ACCOUNTS".to_owned(),
-                        skipped,
-                        outcome: Outcome::Error { message },
-                        request_id: None,
-                    }];
+                        target: match &target {
+                            ProvisionTarget::Account(a) => a.to_string(),
+                            ProvisionTarget::AllProvisionedAccounts => {
+                                "ALL_PROVISIONED_ACCOUNTS".to_owned()
+                            }
+                        },
+                        skipped: skipped.clone(),
+                        outcome,
+                        request_id,
+                    });
                 }
-            };
-            let mut out = Vec::with_capacity(targets.len());
-            for target in targets {
-                let (outcome, request_id) = match tokio::time::timeout(
-                    options.operation_timeout,
-                    provision(client, instance, arn, &target, options),
-                )
-                .await
-                {
-                    Ok(r) => r,
-                    Err(_) => (Outcome::TimedOut, None),
-                };
-                out.push(ProvisionReport {
-                    permission_set_arn: arn.clone(),
-                    permission_set_name: name.clone(),
-                    accounts: accounts.clone(),
-                    target: match &target {
-                        ProvisionTarget::Account(a) => a.to_string(),
-                        ProvisionTarget::AllProvisionedAccounts => {
-                            "ALL_PROVISIONED_ACCOUNTS".to_owned()
-                        }
-                    },
-                    skipped: skipped.clone(),
-                    outcome,
-                    request_id,
-                });
-            }
-            out
-        })
-        .buffer_unordered(PROVISION_CONCURRENCY)
-        .collect::<Vec<_>>()
-        .await;
+                out
+            })
+            .buffer_unordered(PROVISION_CONCURRENCY)
+            .collect::<Vec<_>>(),
+    )
+    .await;
     let mut reports: Vec<ProvisionReport> = per_set.into_iter().flatten().collect();
     reports.sort_by(|a, b| {
         (&a.permission_set_name, &a.target).cmp(&(&b.permission_set_name, &b.target))
