@@ -48,6 +48,7 @@ fn kind_of_code(code: &str) -> Option<ErrorKind> {
         | "SlowDown" => ErrorKind::Throttled,
         // Organizations reports a concurrent change to the same object this way.
         "ConflictException" | "ConcurrentModificationException" => ErrorKind::Conflict,
+        "ServiceQuotaExceededException" => ErrorKind::QuotaExceeded,
         "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
         "ValidationException" | "InvalidInputException" => ErrorKind::Validation,
         // identitystore, for GetGroupId with some identity sources.
@@ -246,11 +247,15 @@ mod tests {
             kind_of_code("ConcurrentModificationException"),
             Some(ErrorKind::Conflict)
         );
-        assert_eq!(kind_of_code("ServiceQuotaExceededException"), None);
+        assert_eq!(
+            kind_of_code("ServiceQuotaExceededException"),
+            Some(ErrorKind::QuotaExceeded)
+        );
         assert_eq!(
             kind_of_code("UnknownOperationException"),
             Some(ErrorKind::UnknownOperation)
         );
+        assert_eq!(kind_of_code("UnheardOfException"), None);
         assert_eq!(kind_of_status(503), ErrorKind::Transient);
         assert_eq!(kind_of_status(400), ErrorKind::Other);
     }

@@ -174,9 +174,9 @@ async fn a_500_is_transient_with_or_without_a_readable_body() {
 async fn validation_and_unknown_codes_are_not_retryable() {
     let validation = mock!(ssoadmin::Client::describe_permission_set)
         .then_http_response(|| error_response(400, "ValidationException", "bad arn"));
-    let quota = mock!(ssoadmin::Client::list_instances)
-        .then_http_response(|| error_response(400, "ServiceQuotaExceededException", "too many"));
-    let ports = ports(&[&validation, &quota], &[], &[]);
+    let unknown = mock!(ssoadmin::Client::list_instances)
+        .then_http_response(|| error_response(400, "UnheardOfException", "what"));
+    let ports = ports(&[&validation, &unknown], &[], &[]);
     let err = ports
         .describe_permission_set(&instance(), &permission_set())
         .await
@@ -185,6 +185,26 @@ async fn validation_and_unknown_codes_are_not_retryable() {
     let err = ports.list_instances(None).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Other);
     assert!(!err.kind.is_retryable());
+}
+
+#[tokio::test]
+async fn a_quota_answer_means_slow_down() {
+    let quota = mock!(ssoadmin::Client::create_account_assignment).then_http_response(|| {
+        error_response(400, "ServiceQuotaExceededException", "too many in progress")
+    });
+    let ports = ports(&[&quota], &[], &[]);
+    let assignment = Assignment {
+        account_id: account(),
+        permission_set_arn: permission_set(),
+        principal_type: PrincipalType::Group,
+        principal_id: PrincipalId::new("g-1").unwrap(),
+    };
+    let err = ports
+        .create_account_assignment(&instance(), &assignment)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::QuotaExceeded, "{err:?}");
+    assert!(err.kind.is_retryable());
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! ssomatrix-bench: plans and applies synthetic organisations of S, M, L and
 //! XL size against the simulated sso-admin service (quotas and latency on,
-//! in paused tokio time), next to the lower bounds of DESIGN.md and to peer
+//! in paused tokio time), next to the lower bounds of docs/BENCHMARKS.md
+//! (the service limits behind them: docs/aws-behaviour.md) and to peer
 //! algorithms (Terraform, aws-sso-util) over the same simulator.
 //!
 //! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
@@ -138,7 +139,7 @@ fn table(r: &Report) -> String {
     let _ = writeln!(
         out,
         "apply: {} ops ({} succeeded), {} calls ({:.2} an op), {:.1} s virtual, bound {:.1} s \
-         ({:.0}% of the limit); service throttles {}, conflicts {}",
+         ({:.0}% of the limit); service throttles {}, conflicts {}, most outstanding {}",
         a.ops,
         a.succeeded,
         a.calls,
@@ -147,7 +148,8 @@ fn table(r: &Report) -> String {
         a.lower_bound_seconds,
         100.0 * a.efficiency,
         a.service_throttles,
-        a.service_conflicts
+        a.service_conflicts,
+        a.max_outstanding
     );
     for (name, run) in [
         ("terraform plan", &r.baselines.terraform.plan),
@@ -249,5 +251,8 @@ mod tests {
         ] {
             assert!(json["plan"][key].is_number(), "plan.{key}");
         }
+        // The service's cap of 10 outstanding operations held, and was used.
+        let most = json["apply"]["max_outstanding"].as_u64().unwrap();
+        assert!((1..=10).contains(&most), "{most}");
     }
 }

@@ -1,6 +1,8 @@
 //! Runs ssomatrix's own plan (inventory + planner) and apply (executor)
 //! against the simulator with the service model on, and the lower bounds of
-//! DESIGN.md's performance model they are measured against.
+//! the performance model (docs/BENCHMARKS.md, "What the bounds mean"; the
+//! service limits behind them are in docs/aws-behaviour.md) they are
+//! measured against.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -127,7 +129,7 @@ pub struct ApplyRun {
     pub calls: u64,
     pub calls_by_operation: BTreeMap<String, u64>,
     pub virtual_seconds: f64,
-    /// N / min(TPS budget / calls per operation, 15 / mean latency).
+    /// N / min(TPS budget / calls per operation, 10 / mean latency).
     pub lower_bound_seconds: f64,
     pub calls_per_op: f64,
     pub mean_latency_seconds: f64,
@@ -135,6 +137,9 @@ pub struct ApplyRun {
     pub efficiency: f64,
     pub service_throttles: u64,
     pub service_conflicts: u64,
+    /// The most assignment operations the simulated service held in
+    /// progress at once during the apply (its cap is 10).
+    pub max_outstanding: usize,
 }
 
 /// ssomatrix's plan then apply, on one simulator; returns the plan too.
@@ -238,6 +243,9 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         },
         service_throttles: stats.throttles() - stats_before.throttles(),
         service_conflicts: stats.conflicts - stats_before.conflicts,
+        // The plan's read is over before the apply, and reads hold no
+        // operation, so the high-water mark is the apply's.
+        max_outstanding: stats.max_in_progress,
     };
     Ok((plan_run, apply_run, the_plan))
 }
@@ -276,7 +284,7 @@ async fn simulator_read_cpu(
     Ok(cpu_seconds() - cpu0)
 }
 
-/// N / min(TPS / calls per operation, 15 / mean latency), with the calls
+/// N / min(TPS / calls per operation, 10 / mean latency), with the calls
 /// per operation measured (at least the one write each operation is).
 pub fn apply_lower_bound(ops: usize, calls: u64, tps: f64, mean_latency: f64) -> f64 {
     if ops == 0 {

@@ -19,7 +19,7 @@ use ssomatrix_core::plan::{Action, Plan, owned_permission_sets};
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_engine::client::UNREACHABLE_STOP_AFTER;
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
-use ssomatrix_engine::reprovision::{self, ProvisionReport};
+use ssomatrix_engine::reprovision::{self, AccountFacts, ProvisionReport};
 
 use crate::cli::{ApplyArgs, ReprovisionArgs};
 use crate::delegated;
@@ -131,7 +131,7 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
     let mut owned = owned_names(&loaded.config, &live);
     let withheld = delegated::withhold_changes(&mut plan, &live);
     let withheld_provisioning = delegated::withhold_reprovisioning(&mut owned, &live);
-    let mut run = execute(&args, &source, &plan, &owned).await;
+    let mut run = execute(&args, &source, &live, &plan, &owned).await;
     // Whatever went wrong, what was done is saved, said and reported before
     // the error: the next run starts from it.
     let saved = source.save();
@@ -250,6 +250,7 @@ struct Run {
 async fn execute(
     args: &ApplyArgs,
     source: &Source,
+    live: &LiveState,
     plan: &Plan,
     owned: &BTreeMap<PermissionSetArn, String>,
 ) -> Run {
@@ -276,7 +277,8 @@ async fn execute(
         let (provisioned, error) = if args.no_reprovision || report.interrupted {
             (Vec::new(), None)
         } else {
-            match reprovision::reprovision(&client, instance, owned, &options).await {
+            let facts = AccountFacts::after_apply(live, &report);
+            match reprovision::reprovision(&client, instance, owned, &facts, &options).await {
                 Ok(p) => (p, None),
                 Err(e) => (Vec::new(), Some(anyhow::Error::from(e))),
             }
@@ -351,10 +353,7 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &LiveS
         } else {
             String::new()
         },
-        provisioned
-            .iter()
-            .filter(|p| p.outcome == Outcome::Succeeded)
-            .count()
+        reprovisioned_sets(provisioned)
     );
     for o in report
         .operations
@@ -400,6 +399,16 @@ fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &LiveS
     }
 }
 
+/// Permission sets every provisioning of which succeeded (a set may be
+/// provisioned account by account).
+fn reprovisioned_sets(provisioned: &[ProvisionReport]) -> usize {
+    let mut sets: BTreeMap<&PermissionSetArn, bool> = BTreeMap::new();
+    for p in provisioned {
+        *sets.entry(&p.permission_set_arn).or_insert(true) &= p.outcome == Outcome::Succeeded;
+    }
+    sets.values().filter(|ok| **ok).count()
+}
+
 pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.config)?;
     let source = Source::open_writable(&args.source).await?;
@@ -412,6 +421,7 @@ pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode>
             &client,
             &live.instance_arn,
             &owned,
+            &AccountFacts::from_live(&live),
             &ApplyOptions::default(),
         )
         .await

@@ -191,8 +191,9 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "N")]
     pub allow_deletes: Option<u32>,
 
-    /// Operations outstanding at once (the service allows 15 per instance).
-    #[arg(long, value_name = "N", default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..=15))]
+    /// Assignment operations outstanding at once, 1 to 10 (the service
+    /// allows 10 per instance, shared with other callers).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=10))]
     pub max_in_flight: u16,
 
     /// Skip reprovisioning OUT_OF_SYNC permission sets after the assignments.

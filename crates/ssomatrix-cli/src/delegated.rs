@@ -54,6 +54,7 @@ pub fn withhold_reprovisioning(
                 target: "none: needs the management account".to_owned(),
                 outcome: Outcome::NeedsManagementAccount,
                 request_id: None,
+                skipped: BTreeMap::new(),
             });
         }
     }

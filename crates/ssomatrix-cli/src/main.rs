@@ -2,6 +2,11 @@
 //! snapshot-backed simulator) to the engine, renders results and maps them to
 //! exit codes.
 
+// The apply command's future nests the executor's, reprovisioning's and the
+// client's retrying futures for two port implementations; computing its
+// layout goes deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
 /// `eprintln!` that never panics: stderr may be a closed pipe
 /// (`ssomatrix plan 2>&1 | head -1`), and a message nobody can read is no
 /// reason to fail.

@@ -77,6 +77,44 @@ fn apply_refuses_more_deletes_than_the_budget() {
     );
 }
 
+/// The example's suspended legacy-monolith holds AppDeveloper, which is
+/// OUT_OF_SYNC in two ACTIVE accounts: ALL_PROVISIONED_ACCOUNTS would fail
+/// there, so each ACTIVE account is provisioned on its own.
+#[test]
+fn apply_reprovisions_past_a_suspended_holder_account_by_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot_copy(dir.path());
+    let report = dir.path().join("report.json");
+    let o = run(&[
+        "apply",
+        "-c",
+        CONFIG,
+        "--snapshot",
+        &snap,
+        "--auto-approve",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let app: Vec<&serde_json::Value> = r["reprovisioning"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["permission_set_name"] == "AppDeveloper")
+        .collect();
+    let targets: Vec<&str> = app.iter().map(|p| p["target"].as_str().unwrap()).collect();
+    // team-a-dev and payments-staging, never ALL_PROVISIONED_ACCOUNTS.
+    assert_eq!(targets, ["348388037361", "505785082989"], "{r:#}");
+    assert!(app.iter().all(|p| p["result"] == "succeeded"), "{r:#}");
+    assert!(
+        stderr(&o).contains("2 permission set(s) reprovisioned"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn apply_converges_and_a_second_apply_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -110,7 +148,8 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
             .iter()
             .all(|op| op["result"] == "succeeded")
     );
-    assert_eq!(r["reprovisioning"].as_array().unwrap().len(), 2);
+    // AppDeveloper account by account (2), SecOpsResponder in its one.
+    assert_eq!(r["reprovisioning"].as_array().unwrap().len(), 3);
 
     let o = run(&[
         "plan",

@@ -38,6 +38,10 @@ impl<T> Page<T> {
 pub enum ErrorKind {
     /// Rate exceeded: retry after a backoff.
     Throttled,
+    /// `ServiceQuotaExceededException`: too many operations in progress
+    /// (CreateAccountAssignment past its 10 outstanding calls). Not a
+    /// failure: wait for some to finish and retry.
+    QuotaExceeded,
     /// `ConflictException`: another write to the same account is in progress.
     Conflict,
     /// The named object does not exist.
@@ -69,6 +73,7 @@ impl ErrorKind {
         matches!(
             self,
             ErrorKind::Throttled
+                | ErrorKind::QuotaExceeded
                 | ErrorKind::Conflict
                 | ErrorKind::Transient
                 | ErrorKind::Unreachable
@@ -173,6 +178,10 @@ impl fmt::Display for PortError {
             ErrorKind::Throttled => write!(
                 f,
                 "{op} was throttled: {msg}; lower --max-tps if other automation shares the quota"
+            ),
+            ErrorKind::QuotaExceeded => write!(
+                f,
+                "{op} was refused because too many operations are in progress: {msg}; lower --max-in-flight if other automation runs at the same time"
             ),
             ErrorKind::Conflict => write!(
                 f,

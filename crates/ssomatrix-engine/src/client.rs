@@ -124,7 +124,7 @@ impl Stats {
         *self.lock().calls.entry(op).or_default() += 1;
     }
 
-    fn retry(&self, kind: ErrorKind) {
+    pub(crate) fn retry(&self, kind: ErrorKind) {
         *self.lock().retries.entry(format!("{kind:?}")).or_default() += 1;
     }
 
@@ -209,6 +209,25 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         service: Service,
         op: &'static str,
         max_retries: u32,
+        f: F,
+    ) -> PortResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = PortResult<T>>,
+    {
+        self.call_retrying_if(service, op, max_retries, ErrorKind::is_retryable, f)
+            .await
+    }
+
+    /// [`Client::call_retrying`] retrying only the error kinds `retry`
+    /// accepts, for callers that handle some retryable kinds better
+    /// themselves (the executor waits for room after a quota answer).
+    pub async fn call_retrying_if<T, F, Fut>(
+        &self,
+        service: Service,
+        op: &'static str,
+        max_retries: u32,
+        retry: impl Fn(ErrorKind) -> bool,
         mut f: F,
     ) -> PortResult<T>
     where
@@ -231,7 +250,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
                     self.stats.outcome(false);
                     return Ok(v);
                 }
-                Err(e) if e.kind.is_retryable() && attempt < bound => {
+                Err(e) if retry(e.kind) && attempt < bound => {
                     self.stats.retry(e.kind);
                     tracing::debug!(operation = op, kind = ?e.kind, attempt, "retrying: {}", e.message);
                     tokio::time::sleep(self.backoff(attempt)).await;

@@ -3,9 +3,15 @@
 //!
 //! - Creates first, then deletes, so that moving a principal between
 //!   permission sets never leaves it without access.
-//! - At most `max_in_flight` operations outstanding (the service allows 15
-//!   asynchronous assignment operations per instance), and never two writes
-//!   in flight for one account (one IAM role update per account at a time).
+//! - At most `max_in_flight` operations outstanding (the service allows 10
+//!   outstanding asynchronous assignment operations per instance, see
+//!   docs/aws-behaviour.md), and never two writes in flight for one account
+//!   (one IAM role update per account at a time).
+//! - A create refused with `ServiceQuotaExceededException` (other callers
+//!   hold some of the 10) means "slow down": the worker keeps its place,
+//!   waits until one of this run's operations leaves the service or a
+//!   jittered pause passes, and submits again (bounded), never a failure.
+//!   A write still throttled after the client's retries is treated alike.
 //! - Every call, polls included, goes through the client's TPS budget and its
 //!   bounded retries (throttling, conflicts, 5xx).
 //! - Completion is found by listing the operations `IN_PROGRESS` (one call
@@ -14,8 +20,9 @@
 //!   each operation with its own Describe (2 s, then every second) cost 3.8
 //!   calls an operation and made the TPS budget the bottleneck: 2,000
 //!   creates over 400 accounts took 563 s of virtual time against a 462 s
-//!   bound (15 outstanding / 3.47 s mean latency); listing takes 2.8 calls
-//!   an operation and 503 s (`tests/apply.rs`, the ignored benchmark).
+//!   bound (then 15 outstanding / 3.47 s mean latency); listing took 2.8
+//!   calls an operation and 503 s (`tests/apply.rs`, the ignored benchmark;
+//!   docs/BENCHMARKS.md has the figures for 10 outstanding).
 //! - Deleting an assignment that is already gone is success; a `FAILED`
 //!   status is recorded with its reason and the run goes on.
 //! - A stop request (SIGINT/SIGTERM), or a few calls in a row that could not
@@ -30,6 +37,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use rand::Rng;
 use serde::Serialize;
 use ssomatrix_core::ids::{AccountId, InstanceArn};
 use ssomatrix_core::live::Assignment;
@@ -38,17 +46,19 @@ use ssomatrix_core::ports::{
     AssignmentOperation, ErrorKind, IdentityStore, OperationState, Organizations, PortError,
     SsoAdmin,
 };
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore, oneshot};
 use tokio::time::Instant;
 
 use crate::client::{Client, Service};
 
-/// The service's cap on outstanding asynchronous assignment operations.
-pub const SERVICE_MAX_IN_FLIGHT: usize = 15;
+/// The service's cap on outstanding asynchronous assignment operations:
+/// the IAM Identity Center quotas page gives CreateAccountAssignment "a
+/// maximum rate of 10 outstanding async calls" (docs/aws-behaviour.md).
+pub const SERVICE_MAX_IN_FLIGHT: usize = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyOptions {
-    /// Operations outstanding at once (1..=15).
+    /// Operations outstanding at once (1..=10).
     pub max_in_flight: usize,
     /// How long one operation may take, submission to final status.
     pub operation_timeout: Duration,
@@ -180,6 +190,9 @@ pub async fn apply<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 struct Place<'a> {
     permits: &'a Semaphore,
     permit: Option<tokio::sync::SemaphorePermit<'a>>,
+    /// Told each time one of the phase's operations leaves the service, so
+    /// that a create refused for the quota can try again then.
+    room: &'a Notify,
 }
 
 impl Place<'_> {
@@ -194,11 +207,40 @@ impl Place<'_> {
     /// create in the rate limiter before this worker's describe does.
     async fn release(&mut self) {
         self.permit = None;
+        self.room.notify_one();
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
     }
+
+    /// Waits after a quota refusal until one of the phase's operations leaves
+    /// the service, or a jittered pause that grows with `refusals` (at most
+    /// 1 s after the first, 8 s from the fourth) passes: the operations
+    /// holding the quota may be another caller's.
+    async fn wait_for_room(&self, refusals: u32) {
+        let most_ms: u64 = 1000 << refusals.min(3);
+        let pause = Duration::from_millis(rand::rng().random_range(most_ms / 4..=most_ms));
+        // Either way the create is tried again; the timeout is no error.
+        let _ = tokio::time::timeout(pause, self.room.notified()).await;
+    }
 }
+
+/// Quota refusals one create waits out before it is reported as an error
+/// (the operation timeout bounds it too).
+const MAX_QUOTA_REFUSALS: u32 = 100;
+
+/// Consecutive failed status listings (throttling aside) after which a phase
+/// stops listing and polls each operation.
+const LISTING_FAILURES_TOLERATED: u32 = 3;
+
+/// How long after its submission an operation's status may be unknown to
+/// the service (`ResourceNotFoundException` from `Describe…Status`): AWS's
+/// status records can lag the request that created them, so within this
+/// grace a not-found status means "pending", after it an error.
+pub const STATUS_GRACE: Duration = Duration::from_secs(30);
+
+/// How often an operation whose status is not known yet is described.
+const UNKNOWN_STATUS_POLL: Duration = Duration::from_secs(1);
 
 /// An operation not told by the status listing within this long describes
 /// itself (the listing failing, say for a missing IAM permission).
@@ -277,10 +319,13 @@ async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) {
     let sso = &client.ports.sso;
     let filter = Some(OperationState::InProgress);
-    // Once a listing fails for any reason but throttling, the phase polls
-    // each operation instead: an implementation without the listing (moto)
-    // must cost one failed call, not a backoff on every tick.
+    // A listing that fails for any reason but throttling is tried again on
+    // the next ticks (AWS has bad seconds); after LISTING_FAILURES_TOLERATED
+    // failures in a row the phase polls each operation instead: an
+    // implementation without the listing (moto) must cost a few failed
+    // calls, not a backoff on every tick.
     let mut listing = true;
+    let mut failures_in_a_row = 0;
     loop {
         let interval = if listing {
             options.status_list_interval
@@ -318,6 +363,7 @@ async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         };
         match listed {
             Ok(ops) => {
+                failures_in_a_row = 0;
                 let in_progress: BTreeSet<String> = ops.into_iter().map(|o| o.request_id).collect();
                 watch.wake(mark, Some(&in_progress));
             }
@@ -326,9 +372,15 @@ async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                     "listing operations in progress was throttled; trying again next tick"
                 );
             }
+            Err(e) if failures_in_a_row + 1 < LISTING_FAILURES_TOLERATED => {
+                failures_in_a_row += 1;
+                tracing::debug!(
+                    "listing operations in progress failed ({e}); trying again next tick"
+                );
+            }
             Err(e) => {
                 tracing::warn!(
-                    "listing operations in progress failed ({e}); polling each operation instead"
+                    "listing operations in progress failed {LISTING_FAILURES_TOLERATED} times in a row ({e}); polling each operation instead"
                 );
                 listing = false;
                 watch.wake(mark, None);
@@ -351,6 +403,8 @@ async fn run_phase<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     };
     let watch = Watch::default();
     let watch = &watch;
+    let room = Notify::new();
+    let room = &room;
     let permits = Arc::new(Semaphore::new(
         options.max_in_flight.clamp(1, SERVICE_MAX_IN_FLIGHT),
     ));
@@ -382,10 +436,12 @@ async fn run_phase<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                     let mut place = Place {
                         permits: &permits,
                         permit: Some(permit),
+                        room,
                     };
                     let report =
                         run_one(client, instance, change, options, watch, &mut place).await;
                     drop(place);
+                    room.notify_one();
                     control.in_flight.fetch_sub(1, Ordering::Relaxed);
                     control.done.fetch_add(1, Ordering::Relaxed);
                     if report.outcome != Outcome::Succeeded {
@@ -495,21 +551,22 @@ async fn submit_and_wait<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     place: &mut Place<'_>,
     request_id: &mut Option<String>,
 ) -> Outcome {
-    let sso = &client.ports.sso;
-    let submitted = match action {
-        Action::Create => {
-            client
-                .call(Service::SsoAdmin, "sso:CreateAccountAssignment", || {
-                    sso.create_account_assignment(instance, assignment)
-                })
-                .await
-        }
-        Action::Delete => {
-            client
-                .call(Service::SsoAdmin, "sso:DeleteAccountAssignment", || {
-                    sso.delete_account_assignment(instance, assignment)
-                })
-                .await
+    let mut refusals = 0;
+    let submitted = loop {
+        match submit(client, instance, action, assignment).await {
+            // Throttling that outlasted the client's retries is a full
+            // service too (AWS documents no answer for a delete past the
+            // cap): wait for room as well.
+            Err(e)
+                if matches!(e.kind, ErrorKind::QuotaExceeded | ErrorKind::Throttled)
+                    && refusals < MAX_QUOTA_REFUSALS =>
+            {
+                client.stats.retry(e.kind);
+                tracing::debug!("{e}; waiting for room");
+                place.wait_for_room(refusals).await;
+                refusals += 1;
+            }
+            other => break other,
         }
     };
     let mut status = match submitted {
@@ -522,48 +579,155 @@ async fn submit_and_wait<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         Err(e) => return error(&e),
     };
     *request_id = Some(status.request_id.clone());
+    let submitted_at = Instant::now();
+    // The service does not know the status yet (described not found within
+    // the grace): ask again shortly, keeping the place.
+    let mut unknown = false;
     // Bounded by the caller's timeout; each round also waits.
     loop {
-        match final_outcome(&status) {
-            Some(outcome) => return outcome,
-            None => {
-                let id = status.request_id.clone();
-                // Told it had finished, yet still described in progress: it
-                // needs its place back (the service should not say that).
-                place.hold().await;
-                let told = watch.register(&id);
-                match tokio::time::timeout(DESCRIBE_UNTOLD_AFTER, told).await {
-                    Ok(Ok(true)) => place.release().await,
-                    // Still in progress, as far as anyone knows: keep the place.
-                    Ok(_) => {}
-                    Err(_) => watch.forget(&id),
+        if let Some(outcome) = final_outcome(&status) {
+            return match outcome {
+                Outcome::Failed { reason } if action == Action::Delete => {
+                    failed_delete(client, instance, assignment, reason).await
                 }
-                let polled = match action {
-                    Action::Create => {
-                        client
-                            .call(
-                                Service::SsoAdmin,
-                                "sso:DescribeAccountAssignmentCreationStatus",
-                                || sso.describe_account_assignment_creation_status(instance, &id),
-                            )
-                            .await
-                    }
-                    Action::Delete => {
-                        client
-                            .call(
-                                Service::SsoAdmin,
-                                "sso:DescribeAccountAssignmentDeletionStatus",
-                                || sso.describe_account_assignment_deletion_status(instance, &id),
-                            )
-                            .await
-                    }
-                };
-                status = match polled {
-                    Ok(s) => s,
-                    Err(e) => return error(&e),
-                };
+                outcome => outcome,
+            };
+        }
+        let id = status.request_id.clone();
+        // Told it had finished, yet still described in progress: it needs
+        // its place back (the service should not say that).
+        place.hold().await;
+        if unknown {
+            tokio::time::sleep(UNKNOWN_STATUS_POLL).await;
+        } else {
+            let told = watch.register(&id);
+            match tokio::time::timeout(DESCRIBE_UNTOLD_AFTER, told).await {
+                Ok(Ok(true)) => place.release().await,
+                // Still in progress, as far as anyone knows: keep the place.
+                Ok(_) => {}
+                Err(_) => watch.forget(&id),
             }
         }
+        status = match describe(client, instance, action, &id).await {
+            Ok(s) => {
+                unknown = false;
+                s
+            }
+            Err(e) if e.is_absent() && submitted_at.elapsed() < STATUS_GRACE => {
+                tracing::debug!("status of {id} not known yet ({e}); pending");
+                unknown = true;
+                status
+            }
+            Err(e) => return error(&e),
+        };
+    }
+}
+
+/// One Create/DeleteAccountAssignment, retried by the client on
+/// throttling, conflicts and transient errors; a quota answer comes back to
+/// the caller, which waits for room better than a blind backoff does.
+async fn submit<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    action: Action,
+    assignment: &Assignment,
+) -> Result<AssignmentOperation, PortError> {
+    let sso = &client.ports.sso;
+    let retry = |k: ErrorKind| k.is_retryable() && k != ErrorKind::QuotaExceeded;
+    let retries = client.budget.max_retries;
+    match action {
+        Action::Create => {
+            client
+                .call_retrying_if(
+                    Service::SsoAdmin,
+                    "sso:CreateAccountAssignment",
+                    retries,
+                    retry,
+                    || sso.create_account_assignment(instance, assignment),
+                )
+                .await
+        }
+        Action::Delete => {
+            client
+                .call_retrying_if(
+                    Service::SsoAdmin,
+                    "sso:DeleteAccountAssignment",
+                    retries,
+                    retry,
+                    || sso.delete_account_assignment(instance, assignment),
+                )
+                .await
+        }
+    }
+}
+
+/// The final `Describe…Status` of one operation.
+async fn describe<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    action: Action,
+    id: &str,
+) -> Result<AssignmentOperation, PortError> {
+    let sso = &client.ports.sso;
+    match action {
+        Action::Create => {
+            client
+                .call(
+                    Service::SsoAdmin,
+                    "sso:DescribeAccountAssignmentCreationStatus",
+                    || sso.describe_account_assignment_creation_status(instance, id),
+                )
+                .await
+        }
+        Action::Delete => {
+            client
+                .call(
+                    Service::SsoAdmin,
+                    "sso:DescribeAccountAssignmentDeletionStatus",
+                    || sso.describe_account_assignment_deletion_status(instance, id),
+                )
+                .await
+        }
+    }
+}
+
+/// A delete that ended `FAILED` may still have removed the assignment (or
+/// found it already gone): the listing of its (account, permission set)
+/// decides. Without the principal there it is done; otherwise, or when the
+/// listing fails, the failure stands.
+async fn failed_delete<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    assignment: &Assignment,
+    reason: String,
+) -> Outcome {
+    let sso = &client.ports.sso;
+    let listed = client
+        .all_pages(Service::SsoAdmin, "sso:ListAccountAssignments", |t| {
+            sso.list_account_assignments(
+                instance,
+                &assignment.account_id,
+                &assignment.permission_set_arn,
+                t,
+            )
+        })
+        .await;
+    match listed {
+        Ok(principals) => {
+            let still_there = principals.iter().any(|p| {
+                p.principal_type == assignment.principal_type
+                    && p.principal_id == assignment.principal_id
+            });
+            if still_there {
+                Outcome::Failed { reason }
+            } else {
+                tracing::debug!("a delete ended FAILED ({reason}) but the assignment is gone");
+                Outcome::Succeeded
+            }
+        }
+        Err(e) => Outcome::Failed {
+            reason: format!("{reason} (checking whether the assignment is gone failed too: {e})"),
+        },
     }
 }
 

@@ -22,9 +22,11 @@ use ssomatrix_core::ids::{AccountState, InstanceArn, PermissionSetArn};
 use ssomatrix_core::live::{Assignment, LiveState};
 use ssomatrix_core::plan::{Action, Plan, plan};
 use ssomatrix_core::ports::{ProvisioningFilter, SsoAdmin};
-use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
+use ssomatrix_engine::executor::{
+    self, ApplyControl, ApplyOptions, ApplyReport, Outcome, SERVICE_MAX_IN_FLIGHT,
+};
 use ssomatrix_engine::inventory::{Progress, read_live_state};
-use ssomatrix_engine::reprovision::{PROVISION_CONCURRENCY, reprovision};
+use ssomatrix_engine::reprovision::{AccountFacts, PROVISION_CONCURRENCY, reprovision};
 use ssomatrix_engine::{Budget, Client, InventoryStrategy, Ports, ReadOptions};
 use ssomatrix_sim::{Calls, Fault, FaultPlan, ServiceModel, Simulator};
 use support::{Org, OrgSpec, generate};
@@ -243,7 +245,7 @@ async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm) {
     assert_eq!(changes(&second), failed, "{storm:?}");
     // Whatever the storm, the service's own limits were respected.
     let stats = sim.service_stats();
-    assert!(stats.max_outstanding <= 15, "{stats:?}");
+    assert!(stats.max_outstanding <= SERVICE_MAX_IN_FLIGHT, "{stats:?}");
     assert!(stats.max_writes_per_account <= 1, "{stats:?}");
     assert_eq!(stats.throttles(), 0, "{stats:?}");
 }
@@ -307,7 +309,10 @@ async fn the_executor_alone_never_exceeds_the_service_limits() {
     let report = apply(&client, &plan).await;
     assert!(report.all_succeeded());
     let stats = sim.service_stats();
-    assert_eq!(stats.max_outstanding, 15, "{stats:?}");
+    // At its default the executor fills the service's 10 and never sends
+    // an 11th (the high-water mark counts refused arrivals too).
+    assert_eq!(SERVICE_MAX_IN_FLIGHT, 10);
+    assert_eq!(stats.max_outstanding, SERVICE_MAX_IN_FLIGHT, "{stats:?}");
     assert_eq!(stats.max_writes_per_account, 1, "{stats:?}");
     assert_eq!((stats.throttles(), stats.conflicts), (0, 0), "{stats:?}");
     let budget = Budget::default().sso_tps;
@@ -343,7 +348,7 @@ async fn when_the_status_listing_fails_each_operation_describes_itself() {
     assert!(calls["sso:ListAccountAssignmentCreationStatus"] > 0);
     assert!(calls["sso:DescribeAccountAssignmentCreationStatus"] >= plan.creates().count() as u64);
     let stats = sim.service_stats();
-    assert!(stats.max_outstanding <= 15, "{stats:?}");
+    assert!(stats.max_outstanding <= SERVICE_MAX_IN_FLIGHT, "{stats:?}");
     assert_eq!(stats.max_writes_per_account, 1, "{stats:?}");
     assert_eq!((stats.throttles(), stats.conflicts), (0, 0), "{stats:?}");
     assert!(plan_now(&client, &config).await.is_empty());
@@ -381,9 +386,9 @@ async fn an_interrupted_apply_resumes_without_doing_anything_twice() {
         let done = report.count(|o| *o == Outcome::Succeeded);
         let not_started = report.count(|o| *o == Outcome::NotStarted);
         // What was in flight when the stop came was waited for, and nothing
-        // else was started: at most 15 at the service, and a few whose
+        // else was started: at most 10 at the service, and a few whose
         // final status was being described.
-        assert!(in_flight_at_stop <= 30, "{in_flight_at_stop}");
+        assert!(in_flight_at_stop <= 20, "{in_flight_at_stop}");
         assert!(
             (done_at_stop..=done_at_stop + in_flight_at_stop).contains(&done),
             "{done} done, {done_at_stop} + {in_flight_at_stop} in flight at the stop"
@@ -434,6 +439,14 @@ async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_o
         .find(|p| p.arn == support::ps_arn(0))
         .unwrap()
         .not_provisioned_accounts = [one.clone()].into();
+    // The set's one stale account is ACTIVE (so it is provisioned).
+    org.snapshot
+        .organization
+        .accounts
+        .iter_mut()
+        .find(|a| a.id == one)
+        .unwrap()
+        .state = AccountState::Active;
     let sim = Simulator::from_snapshot(org.snapshot.clone())
         .unwrap()
         .with_service(ServiceModel::default());
@@ -450,9 +463,20 @@ async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_o
         .iter()
         .map(|p| (p.arn.clone(), p.name.clone()))
         .collect();
+    let facts = AccountFacts {
+        states: org
+            .snapshot
+            .organization
+            .accounts
+            .iter()
+            .map(|a| (a.id.clone(), a.state))
+            .collect(),
+        emptied: BTreeSet::new(),
+    };
+    let active = |a: &ssomatrix_core::ids::AccountId| facts.states[a] == AccountState::Active;
 
     let stale = || async {
-        let mut out = BTreeSet::new();
+        let mut out = BTreeMap::new();
         for arn in owned.keys() {
             let page = sim
                 .list_accounts_for_provisioned_permission_set(
@@ -464,7 +488,7 @@ async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_o
                 .await
                 .unwrap();
             if !page.items.is_empty() {
-                out.insert(arn.clone());
+                out.insert(arn.clone(), page.items.into_iter().collect::<BTreeSet<_>>());
             }
         }
         out
@@ -474,19 +498,28 @@ async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_o
         .into_iter()
         .map(support::ps_arn)
         .collect();
-    assert_eq!(before, expected);
+    assert_eq!(before.keys().cloned().collect::<BTreeSet<_>>(), expected);
 
-    let reports = reprovision(&client, &instance(), &owned, &ApplyOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(reports.len(), 6);
+    let reports = reprovision(
+        &client,
+        &instance(),
+        &owned,
+        &facts,
+        &ApplyOptions::default(),
+    )
+    .await
+    .unwrap();
+    let mut per_set: BTreeMap<&PermissionSetArn, u32> = BTreeMap::new();
     for r in &reports {
-        let target = if r.permission_set_arn == support::ps_arn(0) {
-            one.to_string()
-        } else {
-            "ALL_PROVISIONED_ACCOUNTS".to_owned()
-        };
-        assert_eq!(r.target, target);
+        *per_set.entry(&r.permission_set_arn).or_default() += 1;
+        let stale_here = &before[&r.permission_set_arn];
+        if r.permission_set_arn == support::ps_arn(0) {
+            assert_eq!(r.target, one.to_string());
+        } else if r.target != "ALL_PROVISIONED_ACCOUNTS" {
+            // Account by account: only where a holder is not ACTIVE.
+            let account = ssomatrix_core::ids::AccountId::new(r.target.clone()).unwrap();
+            assert!(stale_here.contains(&account) && active(&account), "{r:?}");
+        }
         let outcome = if r.permission_set_arn == support::ps_arn(5) {
             Outcome::Failed {
                 reason: "policy document exceeds the size limit".to_owned(),
@@ -495,21 +528,53 @@ async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_o
             Outcome::Succeeded
         };
         assert_eq!(r.outcome, outcome, "{}", r.permission_set_name);
+        // The accounts left out are exactly the stale ones not ACTIVE.
+        let skipped: BTreeSet<_> = r.skipped.keys().cloned().collect();
+        let inactive: BTreeSet<_> = stale_here.iter().filter(|a| !active(a)).cloned().collect();
+        assert_eq!(skipped, inactive, "{}", r.permission_set_name);
     }
+    assert_eq!(per_set.len(), 6);
     let stats = sim.service_stats();
     assert_eq!(stats.max_provisioning, PROVISION_CONCURRENCY);
     assert_eq!((stats.throttles(), stats.conflicts), (0, 0));
-    // One provisioning a set, the hopeless one included: not looped on.
-    assert_eq!(stats.provisionings.len(), 6);
-    assert!(stats.provisionings.values().all(|n| *n == 1));
-    assert_eq!(stale().await, [support::ps_arn(5)].into());
+    // One provisioning a target, the hopeless one included: not looped on.
+    let provisionings: BTreeMap<&PermissionSetArn, u32> =
+        stats.provisionings.iter().map(|(k, v)| (k, *v)).collect();
+    assert_eq!(provisionings, per_set);
+    // What stays stale: the hopeless set, and accounts that are not ACTIVE.
+    let after = stale().await;
+    for (arn, accounts) in &before {
+        let left: BTreeSet<_> = if *arn == support::ps_arn(5) {
+            accounts.clone()
+        } else {
+            accounts.iter().filter(|a| !active(a)).cloned().collect()
+        };
+        assert_eq!(after.get(arn).cloned().unwrap_or_default(), left, "{arn}");
+    }
 
-    // A second pass reports it again, once, and then stops too.
-    let again = reprovision(&client, &instance(), &owned, &ApplyOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(again.len(), 1);
-    assert_eq!(sim.service_stats().provisionings[&support::ps_arn(5)], 2);
+    // A second pass reports the hopeless set again, once a target, and
+    // then stops too.
+    let again = reprovision(
+        &client,
+        &instance(),
+        &owned,
+        &facts,
+        &ApplyOptions::default(),
+    )
+    .await
+    .unwrap();
+    let hopeless = per_set[&support::ps_arn(5)];
+    assert_eq!(
+        again
+            .iter()
+            .filter(|r| r.outcome != Outcome::Succeeded)
+            .count() as u32,
+        hopeless
+    );
+    assert_eq!(
+        sim.service_stats().provisionings[&support::ps_arn(5)],
+        2 * hopeless
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -610,7 +675,8 @@ async fn benchmark_2000_creates_over_400_accounts() {
     let drawn = stats.mean_assignment_latency().as_secs_f64();
     println!("mean latency: model {mean_latency:.2} s, drawn {drawn:.2} s");
     let mean_latency = drawn;
-    let limit = (tps / per_op).min(15.0 / mean_latency);
+    let cap = SERVICE_MAX_IN_FLIGHT as f64;
+    let limit = (tps / per_op).min(cap / mean_latency);
     let busy: f64 = report
         .operations
         .iter()
@@ -625,7 +691,7 @@ async fn benchmark_2000_creates_over_400_accounts() {
         println!("  {op:<50} {n:>6}");
     }
     println!(
-        "calls per operation {per_op:.2}; limit min({tps}/{per_op:.2}, 15/{mean_latency:.2} s) = {limit:.2} ops/s; \
+        "calls per operation {per_op:.2}; limit min({tps}/{per_op:.2}, {cap}/{mean_latency:.2} s) = {limit:.2} ops/s; \
          achieved {achieved:.2} ops/s = {:.1}% of the limit",
         100.0 * achieved / limit
     );

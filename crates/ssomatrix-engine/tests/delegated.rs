@@ -19,7 +19,7 @@ use ssomatrix_core::plan::{Action, Plan, WarningKind, plan};
 use ssomatrix_core::snapshot::Snapshot;
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, Outcome};
 use ssomatrix_engine::inventory::{Progress, read_live_state};
-use ssomatrix_engine::reprovision::reprovision;
+use ssomatrix_engine::reprovision::{AccountFacts, reprovision};
 use ssomatrix_engine::{Budget, Client, InventoryStrategy, Ports, ReadOptions};
 use ssomatrix_sim::{ServiceModel, Simulator};
 use support::{OrgSpec, account_id, generate};
@@ -180,7 +180,8 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
 
         // Reprovisioning: refused for the management account's sets only.
         let owned: BTreeMap<PermissionSetArn, String> = live.permission_sets.clone();
-        let reports = reprovision(&c, &instance(), &owned, &ApplyOptions::default())
+        let facts = AccountFacts::from_live(&live);
+        let reports = reprovision(&c, &instance(), &owned, &facts, &ApplyOptions::default())
             .await
             .unwrap();
         assert!(

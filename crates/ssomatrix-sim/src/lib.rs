@@ -13,7 +13,7 @@
 //!
 //! The [`ServiceModel`] (also off unless asked for) adds the service's
 //! quotas and asynchronous behaviour: the shared sso-admin TPS bucket,
-//! assignment operations that stay `IN_PROGRESS` for a while, at most 15 of
+//! assignment operations that stay `IN_PROGRESS` for a while, at most 10 of
 //! them at once, one per account, provisioning at most 3 at once, and
 //! operations that end `FAILED`. [`Simulator::service_stats`] tells what the
 //! service saw.
@@ -22,7 +22,7 @@ mod faults;
 mod service;
 
 pub use faults::{Calls, Fault, FaultPlan};
-pub use service::{Latency, ServiceModel, ServiceStats};
+pub use service::{FailedDelete, Latency, ServiceModel, ServiceStats};
 
 use service::{InjectedFailure, Model};
 
@@ -33,7 +33,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use ssomatrix_core::ids::{
-    AccountId, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType, RootId,
+    AccountId, AccountState, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalId,
+    PrincipalType, RootId,
 };
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::org::NodeId;
@@ -73,6 +74,10 @@ struct Operation {
     status: AssignmentOperation,
     /// When an operation still in progress completes (service model only).
     completes_at: Option<Instant>,
+    /// Before this the status calls do not know the operation.
+    visible_at: Instant,
+    /// A `FAILED` write that changed the assignments all the same.
+    takes_effect: bool,
 }
 
 impl Operation {
@@ -93,6 +98,7 @@ struct Provision {
     target: ProvisionTarget,
     status: ProvisionOperation,
     completes_at: Option<Instant>,
+    visible_at: Instant,
 }
 
 #[derive(Debug)]
@@ -271,9 +277,23 @@ impl Simulator {
         reason: &str,
     ) {
         self.lock().failures.push(InjectedFailure {
+            delete: false,
             account: account.clone(),
             permission_set: permission_set.cloned(),
             reason: reason.to_owned(),
+            takes_effect: false,
+        });
+    }
+
+    /// Makes every later delete in `account` end `FAILED` with `reason`;
+    /// `what` says whether the assignment is gone all the same.
+    pub fn fail_deletes_in(&self, account: &AccountId, reason: &str, what: FailedDelete) {
+        self.lock().failures.push(InjectedFailure {
+            delete: true,
+            account: account.clone(),
+            permission_set: None,
+            reason: reason.to_owned(),
+            takes_effect: what == FailedDelete::AssignmentGone,
         });
     }
 
@@ -562,21 +582,20 @@ impl State {
                 format!("account {} is not in the organization", a.account_id),
             ));
         }
-        let failure = (kind == OpKind::Create)
-            .then(|| {
-                self.failures.iter().find(|f| {
-                    f.account == a.account_id
-                        && f.permission_set
-                            .as_ref()
-                            .is_none_or(|p| *p == a.permission_set_arn)
-                })
-            })
-            .flatten()
-            .map(|f| f.reason.clone());
+        let injected = self.failures.iter().find(|f| {
+            f.delete == (kind == OpKind::Delete)
+                && f.account == a.account_id
+                && f.permission_set
+                    .as_ref()
+                    .is_none_or(|p| *p == a.permission_set_arn)
+        });
+        let takes_effect = injected.is_none_or(|f| f.takes_effect);
+        let failure = injected.map(|f| f.reason.clone());
+        let now = Instant::now();
         let Some(model) = self.model.as_mut() else {
             // Without the service model a write completes at once.
             let request_id = self.request_id();
-            if failure.is_none() {
+            if takes_effect {
                 self.apply_write(kind, a);
             }
             let (state, failure_reason) = final_state(failure);
@@ -592,6 +611,8 @@ impl State {
                     assignment: a.clone(),
                     status: status.clone(),
                     completes_at: None,
+                    visible_at: now,
+                    takes_effect,
                 },
             );
             return Ok(status);
@@ -621,19 +642,25 @@ impl State {
                 ),
             ));
         }
-        // The service answers the 16th outstanding operation with a
-        // ThrottlingException, not a conflict: the limit is per instance and
-        // a client should back off and retry, as for a rate limit.
+        // Past the cap the service refuses the write: CreateAccountAssignment
+        // with ServiceQuotaExceededException (its API model lists it), and
+        // DeleteAccountAssignment, whose model does not, with throttling.
+        // Either way the client should wait for operations to finish.
         if outstanding >= model.config.max_outstanding {
             stats.quota_throttles += 1;
+            let (kind, code) = match kind {
+                OpKind::Create => (ErrorKind::QuotaExceeded, "ServiceQuotaExceededException"),
+                OpKind::Delete => (ErrorKind::Throttled, "ThrottlingException"),
+            };
             return Err(PortError::new(
                 op,
-                ErrorKind::Throttled,
+                kind,
                 format!(
-                    "Rate exceeded: {outstanding} account assignment operations are already in progress"
+                    "{code}: {outstanding} account assignment operations are already in progress"
                 ),
             ));
         }
+        stats.max_in_progress = stats.max_in_progress.max(outstanding + 1);
         let counts = match kind {
             OpKind::Create => &mut stats.creates,
             OpKind::Delete => &mut stats.deletes,
@@ -641,7 +668,8 @@ impl State {
         *counts.entry(a.clone()).or_default() += 1;
         let latency = model.config.assignment_latency.sample(&mut model.rng);
         stats.assignment_latency += latency;
-        let completes_at = Instant::now() + latency;
+        let completes_at = now + latency;
+        let visible_at = now + model.config.status_visible_after;
         let request_id = self.request_id();
         // The failure reason waits in the status until completion;
         // `public_status` hides it while the operation is in progress.
@@ -654,6 +682,8 @@ impl State {
                 failure_reason: failure,
             },
             completes_at: Some(completes_at),
+            visible_at,
+            takes_effect,
         };
         let status = operation.public_status();
         self.operations.insert(request_id, operation);
@@ -738,7 +768,7 @@ impl State {
             return;
         };
         o.completes_at = None;
-        let (kind, a) = (o.kind, o.assignment.clone());
+        let (kind, a, takes_effect) = (o.kind, o.assignment.clone(), o.takes_effect);
         if o.status.failure_reason.is_some() {
             o.status.state = OperationState::Failed;
             if let Some(m) = self.model.as_mut() {
@@ -746,6 +776,8 @@ impl State {
             }
         } else {
             o.status.state = OperationState::Succeeded;
+        }
+        if takes_effect {
             self.apply_write(kind, &a);
         }
     }
@@ -756,16 +788,61 @@ impl State {
         };
         p.completes_at = None;
         let (arn, target) = (p.permission_set.clone(), p.target.clone());
-        if let Some(reason) = self.never_in_sync.get(&arn) {
-            p.status.state = OperationState::Failed;
-            p.status.failure_reason = Some(reason.clone());
+        if let Some(reason) = self.provision_failure(&arn, &target) {
+            if let Some(p) = self.provisions.get_mut(id) {
+                p.status.state = OperationState::Failed;
+                p.status.failure_reason = Some(reason);
+            }
             if let Some(m) = self.model.as_mut() {
                 m.stats.failed += 1;
             }
             return;
         }
-        p.status.state = OperationState::Succeeded;
+        if let Some(p) = self.provisions.get_mut(id) {
+            p.status.state = OperationState::Succeeded;
+        }
         self.provision_now(&arn, &target);
+    }
+
+    /// Why provisioning `permission_set` to `target` fails, if it does: the
+    /// set never gets in sync (injected), or an account it would provision
+    /// to is not ACTIVE (AWS fails provisioning to SUSPENDED,
+    /// PENDING_CLOSURE and CLOSED accounts, and `ALL_PROVISIONED_ACCOUNTS`
+    /// covers every account holding the set).
+    fn provision_failure(
+        &self,
+        permission_set: &PermissionSetArn,
+        target: &ProvisionTarget,
+    ) -> Option<String> {
+        if let Some(reason) = self.never_in_sync.get(permission_set) {
+            return Some(reason.clone());
+        }
+        let accounts: Vec<&AccountId> = match target {
+            ProvisionTarget::Account(a) => vec![a],
+            ProvisionTarget::AllProvisionedAccounts => self
+                .provisioned
+                .get(permission_set)
+                .map(|s| s.iter().collect())
+                .unwrap_or_default(),
+        };
+        accounts.into_iter().find_map(|id| {
+            let state = self
+                .snapshot
+                .organization
+                .accounts
+                .iter()
+                .find(|a| a.id == *id)
+                .map(|a| a.state);
+            match state {
+                Some(AccountState::Active) => None,
+                Some(s) => Some(format!(
+                    "Provisioning failed: account {id} is {s}; a permission set can only be provisioned to an ACTIVE account"
+                )),
+                None => Some(format!(
+                    "Provisioning failed: account {id} is not in the organization"
+                )),
+            }
+        })
     }
 
     /// The effect of a successful provisioning.
@@ -794,7 +871,8 @@ impl State {
         permission_set: &PermissionSetArn,
         target: &ProvisionTarget,
     ) -> PortResult<ProvisionOperation> {
-        let failure = self.never_in_sync.get(permission_set).cloned();
+        let failure = self.provision_failure(permission_set, target);
+        let now = Instant::now();
         let Some(model) = self.model.as_mut() else {
             let request_id = self.request_id();
             if failure.is_none() {
@@ -813,6 +891,7 @@ impl State {
                     target: target.clone(),
                     status: status.clone(),
                     completes_at: None,
+                    visible_at: now,
                 },
             );
             return Ok(status);
@@ -850,7 +929,8 @@ impl State {
             .provisionings
             .entry(permission_set.clone())
             .or_default() += 1;
-        let completes_at = Instant::now() + model.config.provision_latency.sample(&mut model.rng);
+        let completes_at = now + model.config.provision_latency.sample(&mut model.rng);
+        let visible_at = now + model.config.status_visible_after;
         let request_id = self.request_id();
         let status = ProvisionOperation {
             request_id: request_id.clone(),
@@ -864,6 +944,7 @@ impl State {
                 target: target.clone(),
                 status: status.clone(),
                 completes_at: Some(completes_at),
+                visible_at,
             },
         );
         Ok(status)
@@ -876,7 +957,7 @@ impl State {
         request_id: &str,
     ) -> PortResult<AssignmentOperation> {
         match self.operations.get(request_id) {
-            Some(o) if o.kind == kind => Ok(o.public_status()),
+            Some(o) if o.kind == kind && o.visible_at <= Instant::now() => Ok(o.public_status()),
             _ => Err(PortError::new(
                 op,
                 ErrorKind::NotFound,
@@ -889,6 +970,7 @@ impl State {
         self.operations
             .values()
             .filter(|o| o.kind == kind && filter.is_none_or(|f| o.status.state == f))
+            .filter(|o| o.visible_at <= Instant::now())
             .map(Operation::public_status)
             .collect()
     }
@@ -1158,6 +1240,7 @@ impl SsoAdmin for Simulator {
             st.check_instance(OP, instance)?;
             st.provisions
                 .get(request_id)
+                .filter(|p| p.visible_at <= Instant::now())
                 .map(|p| p.status.clone())
                 .ok_or_else(|| {
                     PortError::new(

@@ -10,12 +10,21 @@
 //! - Create/DeleteAccountAssignment answer `IN_PROGRESS` and complete after
 //!   a latency drawn from a seeded log-normal distribution; the assignment
 //!   changes at completion, and the status calls say `IN_PROGRESS` until then;
-//! - at most `max_outstanding` (15) assignment operations, creates and
-//!   deletes together, are in progress per instance;
+//! - at most `max_outstanding` (10) assignment operations, creates and
+//!   deletes together, are in progress per instance; a create past that is
+//!   answered `ServiceQuotaExceededException` (`ErrorKind::QuotaExceeded`),
+//!   the error the API model lists for CreateAccountAssignment, and a delete
+//!   (whose model lists no quota error) `ThrottlingException`;
 //! - a write to an account that already has an operation in progress fails
 //!   `ConflictException` (`ErrorKind::Conflict`);
 //! - ProvisionPermissionSet is asynchronous too, at most
-//!   `max_provisioning` (3) at once.
+//!   `max_provisioning` (3) at once; provisioning to an account that is not
+//!   ACTIVE ends `FAILED`, and so does `ALL_PROVISIONED_ACCOUNTS` when such
+//!   an account holds the set;
+//! - opt-in, `status_visible_after`: the status of a new operation does not
+//!   exist for that long after submission (Describe answers
+//!   `ResourceNotFoundException`, the listings leave it out), as AWS may
+//!   answer right after a submission.
 
 use std::time::Duration;
 
@@ -86,20 +95,24 @@ pub struct ServiceModel {
     pub provision_latency: Latency,
     /// Seeds the latency draws, so a run is reproducible.
     pub seed: u64,
+    /// How long after submission an operation's status stays unknown to the
+    /// status calls (zero: visible at once).
+    pub status_visible_after: Duration,
 }
 
 impl Default for ServiceModel {
-    /// 20 TPS, 15 outstanding, 3 provisionings, assignment operations of
+    /// 20 TPS, 10 outstanding, 3 provisionings, assignment operations of
     /// median 3 s (mean ≈ 3.4 s, 90% under ≈ 5.7 s), provisioning of
     /// median 5 s.
     fn default() -> Self {
         ServiceModel {
             sso_tps: 20.0,
-            max_outstanding: 15,
+            max_outstanding: 10,
             max_provisioning: 3,
             assignment_latency: Latency::log_normal(Duration::from_secs(3), 0.5),
             provision_latency: Latency::log_normal(Duration::from_secs(5), 0.3),
             seed: 1,
+            status_visible_after: Duration::ZERO,
         }
     }
 }
@@ -112,6 +125,9 @@ pub struct ServiceStats {
     /// Most assignment operations in progress at once, counting the one
     /// arriving.
     pub max_outstanding: usize,
+    /// Most assignment operations the service held in progress at once
+    /// (accepted ones only: never above `ServiceModel::max_outstanding`).
+    pub max_in_progress: usize,
     /// Most writes to one account in progress at once, counting the one
     /// arriving (1 unless a client sent a write while another was running).
     pub max_writes_per_account: usize,
@@ -120,7 +136,8 @@ pub struct ServiceStats {
     /// Calls refused by the TPS bucket.
     pub rate_throttles: u64,
     /// Writes refused because `max_outstanding` operations (or
-    /// `max_provisioning` provisionings) were in progress.
+    /// `max_provisioning` provisionings) were in progress
+    /// (`ServiceQuotaExceededException` for creates, throttling otherwise).
     pub quota_throttles: u64,
     /// Writes refused because their account (or permission set, for
     /// provisioning) had an operation in progress.
@@ -151,12 +168,26 @@ impl ServiceStats {
     }
 }
 
-/// A create that completes `FAILED`.
+/// A create or delete that completes `FAILED`.
 #[derive(Debug, Clone)]
 pub(crate) struct InjectedFailure {
+    /// A delete when true, else a create.
+    pub delete: bool,
     pub account: AccountId,
     pub permission_set: Option<PermissionSetArn>,
     pub reason: String,
+    /// The write takes effect all the same (a delete that reports FAILED
+    /// although the assignment is gone).
+    pub takes_effect: bool,
+}
+
+/// What a delete that ends `FAILED` leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedDelete {
+    /// The assignment is gone all the same: the status misleads.
+    AssignmentGone,
+    /// The assignment is still there: the delete really failed.
+    AssignmentKept,
 }
 
 /// The model's running state.

@@ -1,5 +1,5 @@
 //! The simulator's service model, in paused tokio time: the shared TPS
-//! bucket, asynchronous assignment operations, the 15-outstanding cap, one
+//! bucket, asynchronous assignment operations, the 10-outstanding cap, one
 //! write per account, injected FAILED operations and provisioning.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -159,9 +159,9 @@ async fn assignment_operations_complete_after_their_latency() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_sixteenth_operation_is_throttled_and_a_second_write_to_an_account_conflicts() {
+async fn an_eleventh_operation_exceeds_the_quota_and_a_second_write_to_an_account_conflicts() {
     let sim = simulator().with_service(model(Duration::from_secs(5)));
-    for i in 1..=15 {
+    for i in 1..=10 {
         let op = if i % 2 == 0 {
             sim.delete_account_assignment(&instance(), &assignment(i))
                 .await
@@ -171,11 +171,19 @@ async fn a_sixteenth_operation_is_throttled_and_a_second_write_to_an_account_con
         };
         assert_eq!(op.unwrap().state, OperationState::InProgress);
     }
+    // The 11th create is refused as the API model says it may be; a delete
+    // (whose model has no quota error) is throttled.
     let e = sim
-        .create_account_assignment(&instance(), &assignment(16))
+        .create_account_assignment(&instance(), &assignment(11))
         .await
         .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Throttled);
+    assert_eq!(e.kind, ErrorKind::QuotaExceeded, "{e:?}");
+    assert!(e.message.contains("ServiceQuotaExceededException"), "{e:?}");
+    let e = sim
+        .delete_account_assignment(&instance(), &assignment(12))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Throttled, "{e:?}");
     let e = sim
         .delete_account_assignment(&instance(), &assignment(3))
         .await
@@ -189,15 +197,15 @@ async fn a_sixteenth_operation_is_throttled_and_a_second_write_to_an_account_con
             stats.quota_throttles,
             stats.conflicts
         ),
-        (16, 2, 1, 1)
+        (11, 2, 2, 1)
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert!(
-        sim.create_account_assignment(&instance(), &assignment(16))
+        sim.create_account_assignment(&instance(), &assignment(11))
             .await
             .is_ok()
     );
-    assert_eq!(sim.service_stats().creates.len(), 9);
+    assert_eq!(sim.service_stats().creates.len(), 6);
 }
 
 #[tokio::test(start_paused = true)]
