@@ -74,7 +74,8 @@ pub struct SourceArgs {
 
     /// Highest request rate per service, in calls per second; lower it when
     /// other automation shares the quota (0.1 to 1000; defaults: sso-admin
-    /// 15, identitystore 15, organizations 4).
+    /// 15, identitystore 15, organizations 4). Checked but not applied with
+    /// --snapshot: an offline run calls no service.
     #[arg(long, value_name = "TPS", value_parser = parse_tps, allow_hyphen_values = true)]
     pub max_tps: Option<f64>,
 

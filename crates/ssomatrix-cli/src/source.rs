@@ -52,13 +52,12 @@ impl Source {
 
     /// The rate budget: AWS's, lowered by `--max-tps`; none for a snapshot.
     pub fn budget(&self, args: &SourceArgs) -> Budget {
-        let budget = match self {
-            Source::Snapshot(..) => Budget::unlimited(),
-            Source::Aws(_) => Budget::default(),
-        };
-        match args.max_tps {
-            Some(tps) => budget.capped(tps),
-            None => budget,
+        match (self, args.max_tps) {
+            // An offline run calls no service: there is no quota to share,
+            // and a low --max-tps would only make it wait.
+            (Source::Snapshot(..), _) => Budget::unlimited(),
+            (Source::Aws(_), Some(tps)) => Budget::default().capped(tps),
+            (Source::Aws(_), None) => Budget::default(),
         }
     }
 }
