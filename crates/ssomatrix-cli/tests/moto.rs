@@ -637,15 +637,21 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
         keys,
         [
             "changes",
+            "changes_sha256",
+            "config_sha256",
             "fingerprint",
             "format_version",
             "instance_arn",
             "max_deletes",
+            "planned_on",
             "summary",
             "warnings"
         ]
     );
     assert_eq!(got["format_version"], 1);
+    // A saved plan is bound to the day it was made and to its file's bytes.
+    assert_eq!(got["planned_on"], TODAY);
+    assert_eq!(got["config_sha256"].as_str().map(str::len), Some(64));
     assert_eq!(got["instance_arn"], seeded.instance_arn.to_string());
     assert_eq!(got["max_deletes"], 5);
     // Unchanged: nonprod-01..20 (20), aws-finops in every active account but
