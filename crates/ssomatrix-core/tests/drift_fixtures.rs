@@ -2,8 +2,12 @@
 //! holds a `config.yaml`, a `snapshot.yaml` (the live state) and a `README.md`
 //! saying what it checks and whether it needs action (`Needs action: yes.`);
 //! `check()` computes the report as of 2026-06-15 and compares its text,
-//! Markdown and JSON renderings with the snapshots beside it.
+//! Markdown and JSON renderings with the snapshots beside it. Each folder is
+//! a test of its own (`fixture_tests!`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[macro_use]
+mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,16 +27,6 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/drift_fixtures")
 }
 
-fn cases() -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = fs::read_dir(root())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("config.yaml").is_file())
-        .collect();
-    out.sort();
-    out
-}
-
 fn load(dir: &Path) -> (Config, ssomatrix_core::live::LiveState) {
     let read = |f: &str| {
         fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
@@ -43,8 +37,8 @@ fn load(dir: &Path) -> (Config, ssomatrix_core::live::LiveState) {
     (config, live)
 }
 
-fn check(dir: &Path) {
-    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+fn check(name: &str) {
+    let dir = &root().join(name);
     let readme = fs::read_to_string(dir.join("README.md")).unwrap();
     let expect_action = if readme.contains("Needs action: yes.") {
         true
@@ -85,17 +79,24 @@ fn check(dir: &Path) {
     });
 }
 
+fixture_tests!(check;
+    drift_01_clean => "01-clean",
+    drift_02_undeclared_click_ops => "02-undeclared-click-ops",
+    drift_03_missing_live => "03-missing-live",
+    drift_04_expired_exception_still_live => "04-expired-exception-still-live",
+    drift_05_expiring_soon => "05-expiring-soon",
+    drift_06_deleted_principal => "06-deleted-principal",
+    drift_07_out_of_sync => "07-out-of-sync",
+    drift_08_inactive_account => "08-inactive-account",
+    drift_09_unresolved_references => "09-unresolved-references",
+    drift_10_outside_scope_counts => "10-outside-scope-counts",
+    drift_11_hostile_names => "11-hostile-names",
+);
+
+/// A drift fixture per section plus a clean one, each a test of its own.
 #[test]
-fn drift_fixtures() {
-    let cases = cases();
-    assert!(
-        cases.len() >= 10,
-        "expected a drift fixture per section plus a clean one, found {}",
-        cases.len()
-    );
-    for dir in cases {
-        check(&dir);
-    }
+fn every_folder_is_a_test() {
+    support::assert_all_listed(&root(), LISTED, 10);
 }
 
 /// Thousands of findings still give an issue body within GitHub's limit,
