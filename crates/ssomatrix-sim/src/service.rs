@@ -30,7 +30,10 @@ use std::time::Duration;
 
 use ssomatrix_core::ids::{AccountId, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
+use ssomatrix_core::ports::{ErrorKind, PortError, PortResult};
 use tokio::time::Instant;
+
+use crate::writes::OpKind;
 
 /// How long an asynchronous operation takes: log-normal around `median`,
 /// `exp(sigma·z)` with z standard normal, clamped to `[min, max]`.
@@ -211,9 +214,16 @@ impl Model {
         }
     }
 
+    /// Whether the service lets a call of `op` arriving now through the
+    /// TPS bucket: every sso-admin call takes a token; the other services'
+    /// limits are not modelled.
+    pub fn admit_call(&mut self, op: &str, now: Instant) -> bool {
+        !op.starts_with("sso:") || self.take_token(now)
+    }
+
     /// Takes a token for an sso-admin call arriving now; false (and
     /// counted) when the bucket is empty.
-    pub fn take_token(&mut self, now: Instant) -> bool {
+    fn take_token(&mut self, now: Instant) -> bool {
         let cap = self.config.sso_tps;
         if let Some(last) = self.refilled {
             self.tokens = (self.tokens + (now - last).as_secs_f64() * cap).min(cap);
@@ -226,6 +236,130 @@ impl Model {
             self.stats.rate_throttles += 1;
             false
         }
+    }
+
+    /// Decides whether the service accepts an assignment write of `kind` to
+    /// `account` while `outstanding` operations are in progress,
+    /// `on_account` of them in that account, and counts what it saw.
+    pub fn admit_write(
+        &mut self,
+        op: &'static str,
+        kind: OpKind,
+        account: &AccountId,
+        outstanding: usize,
+        on_account: usize,
+    ) -> PortResult<()> {
+        let stats = &mut self.stats;
+        stats.max_outstanding = stats.max_outstanding.max(outstanding + 1);
+        stats.max_writes_per_account = stats.max_writes_per_account.max(on_account + 1);
+        if on_account > 0 {
+            stats.conflicts += 1;
+            return Err(PortError::new(
+                op,
+                ErrorKind::Conflict,
+                format!(
+                    "An account assignment operation is already in progress for account {account}"
+                ),
+            ));
+        }
+        // Past the cap the service refuses the write: CreateAccountAssignment
+        // with ServiceQuotaExceededException (its API model lists it), and
+        // DeleteAccountAssignment, whose model does not, with throttling.
+        // Either way the client should wait for operations to finish.
+        if outstanding >= self.config.max_outstanding {
+            stats.quota_throttles += 1;
+            let (kind, code) = match kind {
+                OpKind::Create => (ErrorKind::QuotaExceeded, "ServiceQuotaExceededException"),
+                OpKind::Delete => (ErrorKind::Throttled, "ThrottlingException"),
+            };
+            return Err(PortError::new(
+                op,
+                kind,
+                format!(
+                    "{code}: {outstanding} account assignment operations are already in progress"
+                ),
+            ));
+        }
+        stats.max_in_progress = stats.max_in_progress.max(outstanding + 1);
+        Ok(())
+    }
+
+    /// Starts an accepted write of `kind` to `a` arriving at `now`: counts
+    /// it and draws its latency. Returns when it completes and when its
+    /// status becomes visible.
+    pub fn start_write(
+        &mut self,
+        kind: OpKind,
+        a: &Assignment,
+        now: Instant,
+    ) -> (Instant, Instant) {
+        let stats = &mut self.stats;
+        let counts = match kind {
+            OpKind::Create => &mut stats.creates,
+            OpKind::Delete => &mut stats.deletes,
+        };
+        *counts.entry(a.clone()).or_default() += 1;
+        let latency = self.config.assignment_latency.sample(&mut self.rng);
+        stats.assignment_latency += latency;
+        (now + latency, now + self.config.status_visible_after)
+    }
+
+    /// Decides whether the service accepts a provisioning of
+    /// `permission_set` while `running` provisionings are in progress
+    /// (`same_set`: one of them of the same set), and counts what it saw.
+    pub fn admit_provision(
+        &mut self,
+        op: &'static str,
+        permission_set: &PermissionSetArn,
+        running: usize,
+        same_set: bool,
+    ) -> PortResult<()> {
+        let stats = &mut self.stats;
+        stats.max_provisioning = stats.max_provisioning.max(running + 1);
+        // One provisioning of a set at a time is a ConflictException, like a
+        // second write to one account; one past the cap is throttled, like
+        // an assignment operation past its cap: both tell the client to wait.
+        if same_set {
+            stats.conflicts += 1;
+            return Err(PortError::new(
+                op,
+                ErrorKind::Conflict,
+                format!("permission set {permission_set} is already being provisioned"),
+            ));
+        }
+        if running >= self.config.max_provisioning {
+            stats.quota_throttles += 1;
+            return Err(PortError::new(
+                op,
+                ErrorKind::Throttled,
+                format!(
+                    "Rate exceeded: {running} permission set provisionings are already in progress"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Starts an accepted provisioning of `permission_set` arriving at
+    /// `now`: counts it and draws its latency. Returns when it completes and
+    /// when its status becomes visible.
+    pub fn start_provision(
+        &mut self,
+        permission_set: &PermissionSetArn,
+        now: Instant,
+    ) -> (Instant, Instant) {
+        *self
+            .stats
+            .provisionings
+            .entry(permission_set.clone())
+            .or_default() += 1;
+        let completes_at = now + self.config.provision_latency.sample(&mut self.rng);
+        (completes_at, now + self.config.status_visible_after)
+    }
+
+    /// Counts an operation that completed `FAILED`.
+    pub fn record_failure(&mut self) {
+        self.stats.failed += 1;
     }
 }
 
