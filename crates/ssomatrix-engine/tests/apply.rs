@@ -1,8 +1,8 @@
-//! The executor and reprovisioning against the simulator's service model, in
-//! paused tokio time: plan → apply → plan converges (through throttling,
-//! conflicts, 500s and FAILED operations), the service's limits are never
-//! exceeded, an interrupted apply resumes without doing anything twice, and
-//! out-of-sync permission sets are reprovisioned once.
+//! The executor against the simulator's service model, in paused tokio
+//! time: plan → apply → plan converges (through throttling, conflicts, 500s
+//! and FAILED operations), the service's limits are never exceeded, an
+//! interrupted apply resumes without doing anything twice, and deleting what
+//! is already gone succeeds. Reprovisioning has `tests/reprovision.rs`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -17,65 +17,21 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use ssomatrix_core::config::Config;
-use ssomatrix_core::date::Date;
-use ssomatrix_core::ids::{AccountState, InstanceArn, PermissionSetArn};
-use ssomatrix_core::live::{Assignment, LiveState};
-use ssomatrix_core::plan::{Action, Plan, plan};
-use ssomatrix_core::ports::{ProvisioningFilter, SsoAdmin};
+use ssomatrix_core::ids::AccountState;
+use ssomatrix_core::live::Assignment;
+use ssomatrix_core::plan::{Action, Plan};
+use ssomatrix_core::ports::SsoAdmin;
+use ssomatrix_engine::Budget;
 use ssomatrix_engine::executor::{
-    self, ApplyControl, ApplyOptions, ApplyReport, Outcome, SERVICE_MAX_IN_FLIGHT,
+    self, ApplyControl, ApplyOptions, Outcome, SERVICE_MAX_IN_FLIGHT,
 };
-use ssomatrix_engine::inventory::{Progress, read_live_state};
-use ssomatrix_engine::reprovision::{AccountFacts, PROVISION_CONCURRENCY, reprovision};
-use ssomatrix_engine::{Budget, Client, InventoryStrategy, Ports, ReadOptions};
 use ssomatrix_sim::{Calls, Fault, FaultPlan, ServiceModel, Simulator};
-use support::{Org, OrgSpec, generate};
+use support::{Org, OrgSpec, apply, busy, client, generate, instance, one_rule, plan_now};
 use tokio::time::Instant;
 
-type SimClient = Client<Simulator, Simulator, Simulator>;
-
-fn client(sim: &Simulator) -> SimClient {
-    Client::new(
-        Ports {
-            sso: sim.clone(),
-            ids: sim.clone(),
-            org: sim.clone(),
-        },
-        Budget::default(),
-    )
-}
-
-fn today() -> Date {
-    Date::new(2026, 3, 1).unwrap()
-}
-
-fn instance() -> InstanceArn {
-    InstanceArn::new(support::INSTANCE).unwrap()
-}
-
-async fn read(client: &SimClient, config: &Config) -> LiveState {
-    let options = ReadOptions {
-        strategy: InventoryStrategy::Provisioned,
-        provisioning_status: true,
-    };
-    read_live_state(client, config, &options, &Progress::default())
-        .await
-        .unwrap()
-}
-
-async fn plan_now(client: &SimClient, config: &Config) -> Plan {
-    plan(config, &read(client, config).await, today()).unwrap()
-}
-
-async fn apply(client: &SimClient, plan: &Plan) -> ApplyReport {
-    executor::apply(
-        client,
-        &instance(),
-        plan,
-        &ApplyOptions::default(),
-        &ApplyControl::default(),
-    )
-    .await
+/// `busy(120, 3)` on the service model.
+async fn busy_run() -> (Simulator, support::SimClient, Config, Plan) {
+    support::busy_run(120, 3, ServiceModel::default()).await
 }
 
 /// The plan's changes as (action, assignment), for comparing plans.
@@ -266,36 +222,6 @@ proptest! {
     }
 }
 
-/// An organisation and a file that creates several assignments in each of
-/// many accounts and deletes others: the changes the limits bite on.
-fn busy() -> (Org, Config) {
-    let org = generate(OrgSpec {
-        accounts: 120,
-        permission_sets: 6,
-        groups: 10,
-        users: 2,
-        seed: 11,
-    });
-    let text = format!(
-        "safety:\n  max_deletes: 100000\nassignments:\n\
-         - groups: [{}, {}, {}]\n  permission_sets: [{}, {}]\n  ous: [_root_]\n",
-        org.groups[0], org.groups[1], org.groups[2], org.permission_sets[0], org.permission_sets[3],
-    );
-    let config = Config::parse("busy.yaml", &text).unwrap();
-    (org, config)
-}
-
-/// `busy()` on a simulator with the service model on, and its plan.
-async fn busy_run() -> (Simulator, SimClient, Config, Plan) {
-    let (org, config) = busy();
-    let sim = Simulator::from_snapshot(org.snapshot)
-        .unwrap()
-        .with_service(ServiceModel::default());
-    let client = client(&sim);
-    let plan = plan_now(&client, &config).await;
-    (sim, client, config, plan)
-}
-
 #[tokio::test(start_paused = true)]
 async fn the_executor_alone_never_exceeds_the_service_limits() {
     let (sim, client, config, plan) = busy_run().await;
@@ -357,7 +283,7 @@ async fn when_the_status_listing_fails_each_operation_describes_itself() {
 #[tokio::test(start_paused = true)]
 async fn an_interrupted_apply_resumes_without_doing_anything_twice() {
     for stop_after in [1, 37, 200, 410] {
-        let (org, config) = busy();
+        let (org, config) = busy(120, 3);
         let sim = Simulator::from_snapshot(org.snapshot)
             .unwrap()
             .with_service(ServiceModel::default());
@@ -415,179 +341,9 @@ async fn an_interrupted_apply_resumes_without_doing_anything_twice() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_once() {
-    let mut org = generate(OrgSpec {
-        accounts: 60,
-        permission_sets: 8,
-        groups: 8,
-        users: 2,
-        seed: 5,
-    });
-    // Set 0 is stale in one account only; the generator makes 1, 4, 7 stale
-    // in several; 2 and 5 are edited below, and 5 never gets in sync.
-    let one = org
-        .snapshot
-        .assignments
-        .iter()
-        .find(|a| a.permission_set_arn == support::ps_arn(0))
-        .unwrap()
-        .account_id
-        .clone();
-    org.snapshot
-        .permission_sets
-        .iter_mut()
-        .find(|p| p.arn == support::ps_arn(0))
-        .unwrap()
-        .not_provisioned_accounts = [one.clone()].into();
-    // The set's one stale account is ACTIVE (so it is provisioned).
-    org.snapshot
-        .organization
-        .accounts
-        .iter_mut()
-        .find(|a| a.id == one)
-        .unwrap()
-        .state = AccountState::Active;
-    let sim = Simulator::from_snapshot(org.snapshot.clone())
-        .unwrap()
-        .with_service(ServiceModel::default());
-    sim.mark_permission_set_changed(&support::ps_arn(2));
-    sim.mark_permission_set_changed(&support::ps_arn(5));
-    sim.never_in_sync(
-        &support::ps_arn(5),
-        "policy document exceeds the size limit",
-    );
-    let client = client(&sim);
-    let owned: BTreeMap<PermissionSetArn, String> = org
-        .snapshot
-        .permission_sets
-        .iter()
-        .map(|p| (p.arn.clone(), p.name.clone()))
-        .collect();
-    let facts = AccountFacts {
-        states: org
-            .snapshot
-            .organization
-            .accounts
-            .iter()
-            .map(|a| (a.id.clone(), a.state))
-            .collect(),
-        emptied: BTreeSet::new(),
-    };
-    let active = |a: &ssomatrix_core::ids::AccountId| facts.states[a] == AccountState::Active;
-
-    let stale = || async {
-        let mut out = BTreeMap::new();
-        for arn in owned.keys() {
-            let page = sim
-                .list_accounts_for_provisioned_permission_set(
-                    &instance(),
-                    arn,
-                    Some(ProvisioningFilter::LatestNotProvisioned),
-                    None,
-                )
-                .await
-                .unwrap();
-            if !page.items.is_empty() {
-                out.insert(arn.clone(), page.items.into_iter().collect::<BTreeSet<_>>());
-            }
-        }
-        out
-    };
-    let before = stale().await;
-    let expected: BTreeSet<PermissionSetArn> = [0, 1, 2, 4, 5, 7]
-        .into_iter()
-        .map(support::ps_arn)
-        .collect();
-    assert_eq!(before.keys().cloned().collect::<BTreeSet<_>>(), expected);
-
-    let reports = reprovision(
-        &client,
-        &instance(),
-        &owned,
-        &facts,
-        &ApplyOptions::default(),
-    )
-    .await
-    .unwrap();
-    let mut per_set: BTreeMap<&PermissionSetArn, u32> = BTreeMap::new();
-    for r in &reports {
-        *per_set.entry(&r.permission_set_arn).or_default() += 1;
-        let stale_here = &before[&r.permission_set_arn];
-        if r.permission_set_arn == support::ps_arn(0) {
-            assert_eq!(r.target, one.to_string());
-        } else if r.target != "ALL_PROVISIONED_ACCOUNTS" {
-            // Account by account: only where a holder is not ACTIVE.
-            let account = ssomatrix_core::ids::AccountId::new(r.target.clone()).unwrap();
-            assert!(stale_here.contains(&account) && active(&account), "{r:?}");
-        }
-        let outcome = if r.permission_set_arn == support::ps_arn(5) {
-            Outcome::Failed {
-                reason: "policy document exceeds the size limit".to_owned(),
-            }
-        } else {
-            Outcome::Succeeded
-        };
-        assert_eq!(r.outcome, outcome, "{}", r.permission_set_name);
-        // The accounts left out are exactly the stale ones not ACTIVE.
-        let skipped: BTreeSet<_> = r.skipped.keys().cloned().collect();
-        let inactive: BTreeSet<_> = stale_here.iter().filter(|a| !active(a)).cloned().collect();
-        assert_eq!(skipped, inactive, "{}", r.permission_set_name);
-    }
-    assert_eq!(per_set.len(), 6);
-    let stats = sim.service_stats();
-    assert_eq!(stats.max_provisioning, PROVISION_CONCURRENCY);
-    assert_eq!((stats.throttles(), stats.conflicts), (0, 0));
-    // One provisioning a target, the hopeless one included: not looped on.
-    let provisionings: BTreeMap<&PermissionSetArn, u32> =
-        stats.provisionings.iter().map(|(k, v)| (k, *v)).collect();
-    assert_eq!(provisionings, per_set);
-    // What stays stale: the hopeless set, and accounts that are not ACTIVE.
-    let after = stale().await;
-    for (arn, accounts) in &before {
-        let left: BTreeSet<_> = if *arn == support::ps_arn(5) {
-            accounts.clone()
-        } else {
-            accounts.iter().filter(|a| !active(a)).cloned().collect()
-        };
-        assert_eq!(after.get(arn).cloned().unwrap_or_default(), left, "{arn}");
-    }
-
-    // A second pass reports the hopeless set again, once a target, and
-    // then stops too.
-    let again = reprovision(
-        &client,
-        &instance(),
-        &owned,
-        &facts,
-        &ApplyOptions::default(),
-    )
-    .await
-    .unwrap();
-    let hopeless = per_set[&support::ps_arn(5)];
-    assert_eq!(
-        again
-            .iter()
-            .filter(|r| r.outcome != Outcome::Succeeded)
-            .count() as u32,
-        hopeless
-    );
-    assert_eq!(
-        sim.service_stats().provisionings[&support::ps_arn(5)],
-        2 * hopeless
-    );
-}
-
-#[tokio::test(start_paused = true)]
 async fn deleting_an_assignment_already_gone_succeeds() {
     let org = generate(OrgSpec::small());
-    let config = Config::parse(
-        "gone.yaml",
-        &format!(
-            "assignments:\n- group: {}\n  permission_set: {}\n  ous: [Sandbox]\n",
-            org.groups[0], org.permission_sets[0]
-        ),
-    )
-    .unwrap();
+    let config = one_rule(&org, "gone.yaml", "", 0, 0, "Sandbox");
     let sim = Simulator::from_snapshot(org.snapshot)
         .unwrap()
         .with_service(ServiceModel::default());

@@ -1,114 +1,38 @@
-//! The executor and reprovisioning against the service as AWS behaves and
-//! the emulators do not (docs/aws-behaviour.md): the quota of 10 outstanding
-//! operations shared with other callers, provisioning that fails for
-//! accounts that are not ACTIVE, statuses that are not visible yet, deletes
-//! that end FAILED although the assignment is gone, and status listings with
-//! a bad second. All in paused tokio time against the simulator.
+//! The engine against AWS as it behaves and the emulators do not
+//! (docs/aws-behaviour.md), on the simulator in paused tokio time: the quota
+//! of 10 outstanding operations shared with other callers, statuses that are
+//! not visible yet, deletes that end FAILED although the assignment is gone,
+//! status listings with a bad second, a not-found that blames the KMS key
+//! (an error, not "already gone"), an identity source without `GetGroupId`
+//! (read by listing), instances that are not ACTIVE, and account states this
+//! build does not know. Each test fails on an engine that takes the
+//! emulators' shortcuts.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use ssomatrix_core::config::Config;
-use ssomatrix_core::date::Date;
-use ssomatrix_core::ids::{AccountId, AccountState, InstanceArn, PermissionSetArn};
-use ssomatrix_core::live::LiveState;
-use ssomatrix_core::plan::{Action, Plan, plan};
-use ssomatrix_core::ports::{ProvisioningFilter, SsoAdmin};
-use ssomatrix_engine::executor::{
-    self, ApplyControl, ApplyOptions, ApplyReport, OperationReport, Outcome, STATUS_GRACE,
-};
-use ssomatrix_engine::inventory::{Progress, read_live_state};
-use ssomatrix_engine::reprovision::{AccountFacts, reprovision};
-use ssomatrix_engine::{Budget, Client, InventoryStrategy, Ports, ReadOptions};
+use ssomatrix_core::ids::{AccountId, AccountState, InstanceArn, PrincipalType};
+use ssomatrix_core::plan::{Action, Plan, WarningKind, plan};
+use ssomatrix_core::snapshot::Snapshot;
+use ssomatrix_engine::EngineError;
+use ssomatrix_engine::executor::{Outcome, STATUS_GRACE};
+use ssomatrix_engine::inventory::discover_instance;
 use ssomatrix_sim::{Calls, FailedDelete, Fault, FaultPlan, ServiceModel, Simulator};
-use support::{Org, OrgSpec, generate};
+use support::{
+    OrgSpec, SimClient, apply, assert_all_succeeded, client, generate, instance, one_rule,
+    plan_now, read, today,
+};
 
-type SimClient = Client<Simulator, Simulator, Simulator>;
-
-fn client(sim: &Simulator) -> SimClient {
-    Client::new(
-        Ports {
-            sso: sim.clone(),
-            ids: sim.clone(),
-            org: sim.clone(),
-        },
-        Budget::default(),
-    )
-}
-
-fn instance() -> InstanceArn {
-    InstanceArn::new(support::INSTANCE).unwrap()
-}
-
-async fn read(client: &SimClient, config: &Config) -> LiveState {
-    let options = ReadOptions {
-        strategy: InventoryStrategy::Provisioned,
-        provisioning_status: true,
-    };
-    read_live_state(client, config, &options, &Progress::default())
-        .await
-        .unwrap()
-}
-
-async fn plan_now(client: &SimClient, config: &Config) -> Plan {
-    plan(
-        config,
-        &read(client, config).await,
-        Date::new(2026, 3, 1).unwrap(),
-    )
-    .unwrap()
-}
-
-async fn apply(client: &SimClient, plan: &Plan) -> ApplyReport {
-    executor::apply(
-        client,
-        &instance(),
-        plan,
-        &ApplyOptions::default(),
-        &ApplyControl::default(),
-    )
-    .await
-}
-
-/// Several creates in each of many accounts, and deletes.
-fn busy() -> (Org, Config) {
-    let org = generate(OrgSpec {
-        accounts: 60,
-        permission_sets: 6,
-        groups: 10,
-        users: 2,
-        seed: 11,
-    });
-    let text = format!(
-        "safety:\n  max_deletes: 100000\nassignments:\n\
-         - groups: [{}, {}]\n  permission_sets: [{}, {}]\n  ous: [_root_]\n",
-        org.groups[0], org.groups[1], org.permission_sets[0], org.permission_sets[3],
-    );
-    let config = Config::parse("busy.yaml", &text).unwrap();
-    (org, config)
-}
-
+/// `busy(60, 2)` on the service `model`: creates and deletes enough for the
+/// limits to bite.
 async fn busy_run(model: ServiceModel) -> (Simulator, SimClient, Config, Plan) {
-    let (org, config) = busy();
-    let sim = Simulator::from_snapshot(org.snapshot)
-        .unwrap()
-        .with_service(model);
-    let client = client(&sim);
-    let plan = plan_now(&client, &config).await;
+    let (sim, client, config, plan) = support::busy_run(60, 2, model).await;
     assert!(plan.creates().count() > 50 && plan.deletes().count() > 10);
     (sim, client, config, plan)
-}
-
-fn unsucceeded(report: &ApplyReport) -> Vec<&OperationReport> {
-    report
-        .operations
-        .iter()
-        .filter(|o| o.outcome != Outcome::Succeeded)
-        .collect()
 }
 
 #[tokio::test(start_paused = true)]
@@ -120,11 +44,7 @@ async fn when_other_callers_hold_most_of_the_quota_creates_wait_and_all_succeed(
     })
     .await;
     let report = apply(&client, &plan).await;
-    assert!(
-        unsucceeded(&report).is_empty(),
-        "{:?}",
-        unsucceeded(&report)
-    );
+    assert_all_succeeded(&report);
     let stats = sim.service_stats();
     // The quota did answer, and was waited out, not reported.
     assert!(stats.quota_throttles > 0, "{stats:?}");
@@ -150,11 +70,7 @@ async fn a_status_not_visible_yet_is_pending_not_an_error() {
     })
     .await;
     let report = apply(&client, &plan).await;
-    assert!(
-        unsucceeded(&report).is_empty(),
-        "{:?}",
-        unsucceeded(&report)
-    );
+    assert_all_succeeded(&report);
     // The service did answer not-found (the test would prove nothing else).
     let calls = sim.calls();
     let describes = calls["sso:DescribeAccountAssignmentCreationStatus"];
@@ -182,33 +98,6 @@ async fn a_status_still_unknown_after_the_grace_is_an_error() {
     match &report.operations[0].outcome {
         Outcome::Error { message } => assert!(message.contains("not found"), "{message}"),
         other => panic!("{other:?}"),
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_provisioning_status_not_visible_yet_is_pending() {
-    let org = generate(OrgSpec::small());
-    let sim = Simulator::from_snapshot(org.snapshot.clone())
-        .unwrap()
-        .with_service(ServiceModel {
-            status_visible_after: Duration::from_secs(8),
-            ..ServiceModel::default()
-        });
-    let set = support::ps_arn(2);
-    sim.mark_permission_set_changed(&set);
-    let owned: BTreeMap<PermissionSetArn, String> = [(set.clone(), "set".to_owned())].into();
-    let reports = reprovision(
-        &client(&sim),
-        &instance(),
-        &owned,
-        &facts_of(&org),
-        &ApplyOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert!(!reports.is_empty());
-    for r in &reports {
-        assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
     }
 }
 
@@ -283,7 +172,7 @@ async fn a_status_listing_that_fails_twice_is_listed_again() {
     );
     let report = apply(&client, &plan).await;
     sim.set_faults(FaultPlan::new());
-    assert!(unsucceeded(&report).is_empty());
+    assert_all_succeeded(&report);
     let calls = sim.calls();
     // Listing went on after the two failures, and each operation was
     // described once, when the listing told it had finished.
@@ -300,194 +189,168 @@ async fn a_status_listing_that_fails_twice_is_listed_again() {
     assert!(plan_now(&client, &config).await.is_empty());
 }
 
-fn facts_of(org: &Org) -> AccountFacts {
-    AccountFacts {
-        states: org
-            .snapshot
-            .organization
-            .accounts
-            .iter()
-            .map(|a| (a.id.clone(), a.state))
-            .collect(),
-        emptied: BTreeSet::new(),
+#[tokio::test(start_paused = true)]
+async fn a_kms_not_found_on_delete_is_a_failure_not_already_gone() {
+    let org = generate(OrgSpec::small());
+    let config = one_rule(&org, "kms.yaml", "", 0, 0, "Sandbox");
+    let sim = Simulator::from_snapshot(org.snapshot).unwrap();
+    let client = client(&sim);
+    let plan = plan_now(&client, &config).await;
+    assert!(plan.deletes().count() > 0, "the plan must delete something");
+
+    sim.set_faults(FaultPlan::new().inject(
+        "sso:DeleteAccountAssignment",
+        Calls::All,
+        Fault::KmsKeyNotFound,
+    ));
+    let report = apply(&client, &plan).await;
+    assert!(!report.all_succeeded());
+    let deletes: Vec<_> = report
+        .operations
+        .iter()
+        .filter(|o| {
+            plan.deletes()
+                .any(|d| d.assignment() == o.change.assignment())
+        })
+        .collect();
+    assert!(!deletes.is_empty());
+    for o in deletes {
+        match &o.outcome {
+            Outcome::Error { message } => {
+                assert!(message.contains("KMS_NotFoundException"), "{message}");
+                assert!(message.contains("kms:Decrypt"), "{message}");
+            }
+            other => panic!("a KMS not-found must not count as deleted: {other:?}"),
+        }
+    }
+    // Nothing was deleted, so the plan still deletes the same.
+    sim.set_faults(FaultPlan::new());
+    assert_eq!(
+        plan_now(&client, &config).await.deletes().count(),
+        plan.deletes().count()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_get_group_id_names_are_matched_in_one_listing_per_kind() {
+    let org = generate(OrgSpec::small());
+    let text = format!(
+        "assignments:\n\
+         - groups: [{g0}, {g1}, {g2}]\n  permission_set: {ps}\n  ous: [Sandbox]\n\
+         - user: {u0}\n  owner: ops\n  expires: 2027-01-01\n  permission_set: {ps}\n  ous: [Sandbox]\n",
+        g0 = org.groups[0],
+        g1 = org.groups[1],
+        g2 = org.groups[2],
+        u0 = org.users[0],
+        ps = org.permission_sets[0],
+    );
+    let config = Config::parse("ad.yaml", &text).unwrap();
+    let sim = Simulator::from_snapshot(org.snapshot.clone()).unwrap();
+    let expected = plan_now(&client(&sim), &config).await;
+
+    // An AD Connector source: neither lookup by name is offered.
+    let sim = Simulator::from_snapshot(org.snapshot.clone())
+        .unwrap()
+        .with_faults(
+            FaultPlan::new()
+                .inject(
+                    "identitystore:GetGroupId",
+                    Calls::All,
+                    Fault::UnknownOperation,
+                )
+                .inject(
+                    "identitystore:GetUserId",
+                    Calls::All,
+                    Fault::UnknownOperation,
+                ),
+        );
+    let got = plan_now(&client(&sim), &config).await;
+    assert_eq!(got.changes, expected.changes);
+    let calls = sim.calls();
+    assert_eq!(calls.get("identitystore:ListGroups"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("identitystore:ListUsers"), Some(&1), "{calls:?}");
+
+    // A name that is in neither: the listing gives the planner its
+    // suggestions, without a second listing.
+    let typo = text.replace(&org.groups[1], &format!("{}x", org.groups[1]));
+    let config = Config::parse("ad.yaml", &typo).unwrap();
+    sim.set_faults(FaultPlan::new().inject(
+        "identitystore:GetGroupId",
+        Calls::All,
+        Fault::UnknownOperation,
+    ));
+    let before = sim.calls().get("identitystore:ListGroups").copied();
+    let live = read(&client(&sim), &config).await;
+    assert_eq!(
+        sim.calls().get("identitystore:ListGroups").copied(),
+        before.map(|n| n + 1)
+    );
+    assert!(live.principals.all_names[&PrincipalType::Group].contains(&org.groups[1]));
+    let err = plan(&config, &live, today()).unwrap_err();
+    assert!(err.to_string().contains(&org.groups[1]), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_an_active_instance_is_discovered() {
+    let org = generate(OrgSpec::small());
+    let sim = Simulator::from_snapshot(org.snapshot).unwrap();
+    let creating = InstanceArn::new("arn:aws:sso:::instance/ssoins-2222222222222222").unwrap();
+    let deleting = InstanceArn::new("arn:aws:sso:::instance/ssoins-3333333333333333").unwrap();
+    sim.add_instance(creating.clone(), "CREATE_IN_PROGRESS");
+    sim.add_instance(deleting, "DELETE_IN_PROGRESS");
+    let client = client(&sim);
+
+    let found = discover_instance(&client, None).await.unwrap();
+    assert_eq!(found.instance_arn, instance());
+
+    match discover_instance(&client, Some(&creating)).await {
+        Err(e @ EngineError::InstanceNotActive { .. }) => {
+            let shown = e.to_string();
+            assert!(shown.contains("CREATE_IN_PROGRESS"), "{shown}");
+        }
+        other => panic!("a named instance that is not ACTIVE is an error: {other:?}"),
+    }
+
+    let second = InstanceArn::new("arn:aws:sso:::instance/ins-4444444444444444").unwrap();
+    sim.add_instance(second.clone(), "ACTIVE");
+    match discover_instance(&client, None).await {
+        Err(EngineError::SeveralInstances(arns)) => assert_eq!(arns, [instance(), second]),
+        other => panic!("two ACTIVE instances need a choice: {other:?}"),
     }
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_suspended_holder_gets_no_all_provisioned_accounts_and_is_skipped() {
-    let mut org = generate(OrgSpec::small());
-    // Pick a set held by at least three accounts and suspend one of them.
-    let set = support::ps_arn(1);
-    let holders: BTreeSet<AccountId> = org
-        .snapshot
-        .assignments
-        .iter()
-        .filter(|a| a.permission_set_arn == set)
-        .map(|a| a.account_id.clone())
-        .collect();
-    assert!(holders.len() >= 3, "{holders:?}");
-    for a in &mut org.snapshot.organization.accounts {
-        if holders.contains(&a.id) && a.id != support::account_id(0) {
-            a.state = AccountState::Active;
-        }
-    }
-    let suspended = holders.iter().next().unwrap().clone();
-    org.snapshot
+async fn an_account_state_this_build_does_not_know_is_not_active() {
+    let org = generate(OrgSpec::small());
+    let mut snapshot = org.snapshot.clone();
+    let account = snapshot
         .organization
         .accounts
         .iter_mut()
-        .find(|a| a.id == suspended)
-        .unwrap()
-        .state = AccountState::Suspended;
-    for p in &mut org.snapshot.permission_sets {
-        p.not_provisioned_accounts.clear();
-    }
-    let sim = Simulator::from_snapshot(org.snapshot.clone())
-        .unwrap()
-        .with_service(ServiceModel::default());
-    sim.mark_permission_set_changed(&set);
-    let owned: BTreeMap<PermissionSetArn, String> = [(set.clone(), "set".to_owned())].into();
-    let reports = reprovision(
-        &client(&sim),
-        &instance(),
-        &owned,
-        &facts_of(&org),
-        &ApplyOptions::default(),
-    )
-    .await
-    .unwrap();
-    let targets: BTreeSet<String> = reports.iter().map(|r| r.target.clone()).collect();
-    let expected: BTreeSet<String> = holders
-        .iter()
-        .filter(|a| **a != suspended)
-        .map(ToString::to_string)
-        .collect();
-    assert_eq!(targets, expected);
-    for r in &reports {
-        assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
-        assert_eq!(r.skipped.keys().collect::<Vec<_>>(), [&suspended]);
-        assert!(r.skipped[&suspended].contains("SUSPENDED"));
-    }
-    // Only the suspended account stays out of sync.
-    let stale = sim
-        .list_accounts_for_provisioned_permission_set(
-            &instance(),
-            &set,
-            Some(ProvisioningFilter::LatestNotProvisioned),
-            None,
-        )
-        .await
-        .unwrap()
-        .items;
-    assert_eq!(stale, std::slice::from_ref(&suspended));
-
-    // With every holder ACTIVE, one ALL_PROVISIONED_ACCOUNTS does it.
-    let mut facts = facts_of(&org);
-    facts.states.insert(suspended.clone(), AccountState::Active);
-    let sim = Simulator::from_snapshot({
-        let mut s = org.snapshot.clone();
-        for a in &mut s.organization.accounts {
-            if a.id == suspended {
-                a.state = AccountState::Active;
-            }
-        }
-        s
-    })
-    .unwrap()
-    .with_service(ServiceModel::default());
-    sim.mark_permission_set_changed(&set);
-    let reports = reprovision(
-        &client(&sim),
-        &instance(),
-        &owned,
-        &facts,
-        &ApplyOptions::default(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(reports.len(), 1);
-    assert_eq!(reports[0].target, "ALL_PROVISIONED_ACCOUNTS");
-    assert_eq!(reports[0].outcome, Outcome::Succeeded);
-}
-
-#[tokio::test(start_paused = true)]
-async fn the_simulator_fails_provisioning_that_reaches_a_suspended_account() {
-    let org = generate(OrgSpec::small());
-    let (suspended, set) = org
-        .snapshot
-        .assignments
-        .iter()
-        .find_map(|a| {
-            let acc = org
-                .snapshot
-                .organization
-                .accounts
-                .iter()
-                .find(|x| x.id == a.account_id)?;
-            (acc.state == AccountState::Suspended)
-                .then(|| (a.account_id.clone(), a.permission_set_arn.clone()))
-        })
+        .find(|a| a.state == AccountState::Active)
         .unwrap();
-    let sim = Simulator::from_snapshot(org.snapshot.clone()).unwrap();
-    for target in [
-        ssomatrix_core::ports::ProvisionTarget::Account(suspended.clone()),
-        ssomatrix_core::ports::ProvisionTarget::AllProvisionedAccounts,
-    ] {
-        let op = sim
-            .provision_permission_set(&instance(), &set, &target)
-            .await
-            .unwrap();
-        assert_eq!(
-            op.state,
-            ssomatrix_core::ports::OperationState::Failed,
-            "{target:?}"
-        );
-        assert!(
-            op.failure_reason.as_deref().unwrap().contains("SUSPENDED"),
-            "{op:?}"
-        );
-    }
-}
-
-#[tokio::test(start_paused = true)]
-async fn deleting_the_last_assignment_of_a_set_in_an_account_marks_it_emptied() {
-    // The file keeps one set in Sandbox only: everywhere else its
-    // assignments go, and with them the set's last assignment of many
-    // accounts; some accounts keep others.
-    let org = generate(OrgSpec::small());
-    let config = Config::parse(
-        "narrow.yaml",
-        &format!(
-            "safety:\n  max_deletes: 100000\nassignments:\n- group: {}\n  permission_set: {}\n  ous: [Sandbox]\n",
-            org.groups[0], org.permission_sets[0]
-        ),
-    )
-    .unwrap();
-    let sim = Simulator::from_snapshot(org.snapshot)
-        .unwrap()
-        .with_service(ServiceModel::default());
-    let client = client(&sim);
-    let live = read(&client, &config).await;
-    let plan = plan(&config, &live, Date::new(2026, 3, 1).unwrap()).unwrap();
-    let report = apply(&client, &plan).await;
-    assert!(unsucceeded(&report).is_empty());
-    let facts = AccountFacts::after_apply(&live, &report);
-    // Every pair the apply emptied holds nothing now, and every pair it
-    // touched that still holds something is not marked.
-    let after = sim.snapshot();
-    let touched: BTreeSet<(PermissionSetArn, AccountId)> = plan
-        .deletes()
-        .map(|c| (c.permission_set_arn.clone(), c.account_id.clone()))
-        .collect();
-    let mut kept = 0;
-    for pair in &touched {
-        let holds = after
-            .assignments
-            .iter()
-            .any(|a| a.permission_set_arn == pair.0 && a.account_id == pair.1);
-        kept += usize::from(holds);
-        assert_eq!(facts.emptied.contains(pair), !holds, "{pair:?}");
-    }
-    assert!(!facts.emptied.is_empty() && kept > 0, "{kept} kept");
-    assert!(facts.emptied.is_subset(&touched));
+    account.state = AccountState::from_aws("PENDING_MIGRATION");
+    let id = account.id.clone();
+    // The snapshot keeps the state as written, through its own format.
+    let snapshot = Snapshot::parse("new-state.yaml", &snapshot.to_yaml()).unwrap();
+    let sim = Simulator::from_snapshot(snapshot).unwrap();
+    let config = one_rule(&org, "root.yaml", "", 5, 3, "_root_");
+    let live = read(&client(&sim), &config).await;
+    assert_eq!(
+        live.org.account(&id).unwrap().state.as_str(),
+        "PENDING_MIGRATION"
+    );
+    let plan = plan(&config, &live, today()).unwrap();
+    assert!(plan.creates().count() > 0);
+    assert!(plan.changes.iter().all(|c| c.account_id != id));
+    let warning = plan
+        .warnings
+        .iter()
+        .find(|w| w.kind == WarningKind::InactiveAccount && w.message.contains(id.as_str()))
+        .unwrap();
+    assert!(
+        warning.message.contains("PENDING_MIGRATION") && warning.message.contains("does not know"),
+        "{}",
+        warning.message
+    );
 }

@@ -12,48 +12,15 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use ssomatrix_core::config::Config;
-use ssomatrix_core::date::Date;
-use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
-use ssomatrix_core::live::{Assignment, LiveState};
+use ssomatrix_core::ids::{AccountId, PermissionSetArn};
+use ssomatrix_core::live::Assignment;
 use ssomatrix_core::plan::{Action, Plan, WarningKind, plan};
 use ssomatrix_core::snapshot::Snapshot;
-use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, Outcome};
-use ssomatrix_engine::inventory::{Progress, read_live_state};
+use ssomatrix_engine::InventoryStrategy;
+use ssomatrix_engine::executor::{ApplyOptions, Outcome};
 use ssomatrix_engine::reprovision::{AccountFacts, reprovision};
-use ssomatrix_engine::{Budget, Client, InventoryStrategy, Ports, ReadOptions};
 use ssomatrix_sim::{ServiceModel, Simulator};
-use support::{OrgSpec, account_id, generate};
-
-type SimClient = Client<Simulator, Simulator, Simulator>;
-
-fn client(sim: &Simulator) -> SimClient {
-    Client::new(
-        Ports {
-            sso: sim.clone(),
-            ids: sim.clone(),
-            org: sim.clone(),
-        },
-        Budget::default(),
-    )
-}
-
-fn instance() -> InstanceArn {
-    InstanceArn::new(support::INSTANCE).unwrap()
-}
-
-async fn read(client: &SimClient, config: &Config, strategy: InventoryStrategy) -> LiveState {
-    let options = ReadOptions {
-        strategy,
-        provisioning_status: true,
-    };
-    read_live_state(client, config, &options, &Progress::default())
-        .await
-        .unwrap()
-}
-
-fn today() -> Date {
-    Date::new(2026, 3, 1).unwrap()
-}
+use support::{OrgSpec, account_id, apply, client, generate, instance, read_by, today};
 
 /// An organisation whose management account holds the root rule's
 /// permission set, with one more permission set OUT_OF_SYNC there, as the
@@ -105,17 +72,6 @@ fn marked(plan: &Plan) -> BTreeSet<(Action, Assignment)> {
         .collect()
 }
 
-async fn apply_all(client: &SimClient, plan: &Plan) -> executor::ApplyReport {
-    executor::apply(
-        client,
-        &instance(),
-        plan,
-        &ApplyOptions::default(),
-        &ApplyControl::default(),
-    )
-    .await
-}
-
 #[tokio::test(start_paused = true)]
 async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrator() {
     let delegated = account_id(1);
@@ -131,7 +87,7 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
             .unwrap()
             .with_service(ServiceModel::default());
         let c = client(&sim);
-        let live = read(&c, &config, strategy).await;
+        let live = read_by(&c, &config, strategy).await;
         assert_eq!(live.caller_account_id, Some(delegated.clone()));
         assert_eq!(live.delegated_administrator(), Some(&delegated));
         // The whole list from the service, not only the sets the file reads.
@@ -165,7 +121,7 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
 
         // Applied regardless of the marks, exactly the marked changes fail,
         // with AccessDenied, and everything else is done.
-        let report = apply_all(&c, &p).await;
+        let report = apply(&c, &p).await;
         assert_eq!(report.operations.len(), p.changes.len());
         for o in &report.operations {
             let key = (o.change.action, o.change.assignment());
@@ -207,12 +163,12 @@ async fn the_management_account_finishes_what_the_delegated_administrator_could_
         .unwrap()
         .with_service(ServiceModel::default());
     let c = client(&sim);
-    let live = read(&c, &config, InventoryStrategy::Provisioned).await;
+    let live = read_by(&c, &config, InventoryStrategy::Provisioned).await;
     let first = plan(&config, &live, today()).unwrap();
     let withheld = marked(&first);
     let mut rest = first.clone();
     rest.changes.retain(|c| !c.needs_management_account);
-    let report = apply_all(&c, &rest).await;
+    let report = apply(&c, &rest).await;
     assert!(report.all_succeeded());
 
     // What is left is exactly what was withheld; nothing of it is marked for
@@ -223,7 +179,7 @@ async fn the_management_account_finishes_what_the_delegated_administrator_could_
         .unwrap()
         .with_service(ServiceModel::default());
     let c = client(&sim);
-    let live = read(&c, &config, InventoryStrategy::Provisioned).await;
+    let live = read_by(&c, &config, InventoryStrategy::Provisioned).await;
     assert_eq!(live.delegated_administrator(), None);
     assert!(live.provisioned_to_management.is_empty());
     assert!(
@@ -246,7 +202,7 @@ async fn the_management_account_finishes_what_the_delegated_administrator_could_
         "{:#?}",
         second.warnings
     );
-    assert!(apply_all(&c, &second).await.all_succeeded());
-    let live = read(&c, &config, InventoryStrategy::Provisioned).await;
+    assert!(apply(&c, &second).await.all_succeeded());
+    let live = read_by(&c, &config, InventoryStrategy::Provisioned).await;
     assert!(plan(&config, &live, today()).unwrap().is_empty());
 }

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use ssomatrix_core::config::Config;
-use ssomatrix_core::date::Date;
 use ssomatrix_core::ids::{InstanceArn, PermissionSetArn, PrincipalType};
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::org::NodeId;
@@ -19,30 +18,10 @@ use ssomatrix_core::plan::plan;
 use ssomatrix_core::ports::ErrorKind;
 use ssomatrix_core::snapshot::Snapshot;
 use ssomatrix_engine::inventory::{Progress, discover_instance, read_live_state};
-use ssomatrix_engine::{Budget, Client, EngineError, InventoryStrategy, Ports, ReadOptions};
+use ssomatrix_engine::{Budget, EngineError, InventoryStrategy, ReadOptions};
 use ssomatrix_sim::{Calls, Fault, FaultPlan, Simulator, page_size};
-use support::{Org, OrgSpec, generate};
+use support::{Org, OrgSpec, SimClient, client, client_with, generate, one_rule, options, today};
 use tokio::time::Instant;
-
-type SimClient = Client<Simulator, Simulator, Simulator>;
-
-fn client(sim: &Simulator, budget: Budget) -> SimClient {
-    Client::new(
-        Ports {
-            sso: sim.clone(),
-            ids: sim.clone(),
-            org: sim.clone(),
-        },
-        budget,
-    )
-}
-
-fn options(strategy: InventoryStrategy) -> ReadOptions {
-    ReadOptions {
-        strategy,
-        provisioning_status: true,
-    }
-}
 
 async fn read(
     sim: &Simulator,
@@ -58,15 +37,11 @@ async fn read_with(
     options: &ReadOptions,
     budget: Budget,
 ) -> (LiveState, SimClient) {
-    let client = client(sim, budget);
+    let client = client_with(sim, budget);
     let live = read_live_state(&client, config, options, &Progress::default())
         .await
         .unwrap();
     (live, client)
-}
-
-fn today() -> Date {
-    Date::new(2026, 3, 1).unwrap()
 }
 
 /// The snapshot's live state as a reader of `read` would see it.
@@ -227,20 +202,13 @@ fn expected_calls(
             .iter()
             .map(|o| NodeId::Ou(o.id.clone())),
     );
+    let o = &s.organization;
     let children = |node: &NodeId| {
-        let ous = s
-            .organization
-            .organizational_units
-            .iter()
-            .filter(|o| o.parent == *node)
-            .count();
-        let accounts = s
-            .organization
-            .accounts
-            .iter()
-            .filter(|a| a.parent == *node)
-            .count();
-        (ous, accounts)
+        let ous = o.organizational_units.iter().filter(|x| x.parent == *node);
+        (
+            ous.count(),
+            o.accounts.iter().filter(|a| a.parent == *node).count(),
+        )
     };
     let provisioned: BTreeMap<&PermissionSetArn, BTreeSet<_>> = s
         .permission_sets
@@ -530,7 +498,7 @@ fn faulty(snapshot: &Snapshot, plan: FaultPlan) -> Simulator {
 }
 
 async fn read_error(sim: &Simulator, config: &Config, budget: Budget) -> EngineError {
-    let c = client(sim, budget);
+    let c = client_with(sim, budget);
     read_live_state(
         &c,
         config,
@@ -608,7 +576,7 @@ async fn retries_stop_after_max_retries() {
 
     // Not retryable: fails at once.
     let sim = Simulator::from_snapshot(org.snapshot.clone()).unwrap();
-    let c = client(&sim, budget);
+    let c = client_with(&sim, budget);
     let err = discover_instance(
         &c,
         Some(&InstanceArn::new("arn:aws:sso:::instance/ssoins-ffffffffffffffff").unwrap()),
@@ -624,7 +592,7 @@ async fn an_instance_the_file_names_must_exist() {
     let org = generate(OrgSpec::small());
     let sim = Simulator::from_snapshot(org.snapshot.clone()).unwrap();
     let other = InstanceArn::new("arn:aws:sso:::instance/ssoins-aaaaaaaaaaaaaaaa").unwrap();
-    let c = client(&sim, Budget::default());
+    let c = client(&sim);
     match discover_instance(&c, Some(&other)).await {
         Err(EngineError::InstanceNotFound { wanted, found }) => {
             assert_eq!(wanted, other);
@@ -639,13 +607,10 @@ async fn an_instance_the_file_names_must_exist() {
     assert_eq!(discover_instance(&c, None).await.unwrap(), info);
 
     // Through the reader: the file's instance, and nothing else is read.
-    let text = format!(
-        "instance_arn: {other}\nassignments:\n- group: {}\n  permission_set: {}\n  ous: [_root_]\n",
-        org.groups[0], org.permission_sets[0]
-    );
-    let config = Config::parse("other.yaml", &text).unwrap();
+    let head = format!("instance_arn: {other}\n");
+    let config = one_rule(&org, "other.yaml", &head, 0, 0, "_root_");
     let sim = Simulator::from_snapshot(org.snapshot.clone()).unwrap();
-    let c = client(&sim, Budget::default());
+    let c = client(&sim);
     let err = read_live_state(&c, &config, &ReadOptions::default(), &Progress::default())
         .await
         .unwrap_err();

@@ -9,59 +9,18 @@ mod support;
 
 use std::time::Duration;
 
-use ssomatrix_core::config::Config;
-use ssomatrix_core::date::Date;
-use ssomatrix_core::ids::InstanceArn;
-use ssomatrix_core::plan::{Plan, plan};
+use ssomatrix_core::plan::Plan;
 use ssomatrix_core::ports::{ErrorKind, PortError};
+use ssomatrix_engine::Service;
 use ssomatrix_engine::client::{UNREACHABLE_RETRIES, UNREACHABLE_STOP_AFTER};
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, Outcome};
-use ssomatrix_engine::inventory::{Progress, read_live_state};
-use ssomatrix_engine::{Budget, Client, InventoryStrategy, Ports, ReadOptions, Service};
 use ssomatrix_sim::{Calls, Fault, FaultPlan, ServiceModel, Simulator};
-use support::{OrgSpec, generate};
+use support::{SimClient, instance};
 use tokio::time::Instant;
-
-type SimClient = Client<Simulator, Simulator, Simulator>;
-
-fn client(sim: &Simulator) -> SimClient {
-    Client::new(
-        Ports {
-            sso: sim.clone(),
-            ids: sim.clone(),
-            org: sim.clone(),
-        },
-        Budget::default(),
-    )
-}
 
 /// Many creates over many accounts, on the service model.
 async fn busy() -> (Simulator, SimClient, Plan) {
-    let org = generate(OrgSpec {
-        accounts: 120,
-        permission_sets: 6,
-        groups: 10,
-        users: 2,
-        seed: 11,
-    });
-    let text = format!(
-        "safety:\n  max_deletes: 100000\nassignments:\n\
-         - groups: [{}, {}, {}]\n  permission_sets: [{}, {}]\n  ous: [_root_]\n",
-        org.groups[0], org.groups[1], org.groups[2], org.permission_sets[0], org.permission_sets[3],
-    );
-    let config = Config::parse("busy.yaml", &text).unwrap();
-    let sim = Simulator::from_snapshot(org.snapshot)
-        .unwrap()
-        .with_service(ServiceModel::default());
-    let client = client(&sim);
-    let options = ReadOptions {
-        strategy: InventoryStrategy::Provisioned,
-        provisioning_status: true,
-    };
-    let live = read_live_state(&client, &config, &options, &Progress::default())
-        .await
-        .unwrap();
-    let plan = plan(&config, &live, Date::new(2026, 3, 1).unwrap()).unwrap();
+    let (sim, client, _config, plan) = support::busy_run(120, 3, ServiceModel::default()).await;
     assert!(plan.changes.len() > 200, "{}", plan.changes.len());
     (sim, client, plan)
 }
@@ -107,7 +66,7 @@ async fn an_endpoint_that_stops_answering_mid_apply_stops_submissions() {
     let control = ApplyControl::default();
     let report = executor::apply(
         &client,
-        &InstanceArn::new(support::INSTANCE).unwrap(),
+        &instance(),
         &plan,
         &ApplyOptions::default(),
         &control,
