@@ -7,26 +7,16 @@
 //! `SSOMATRIX_SKIP_MOTO=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::Path;
-use std::process::Output;
 
-use ssomatrix_testkit::fixture::{self, GROUP_ADMINS, GROUP_FINOPS, GROUP_TEAM_A};
+use ssomatrix_testkit::fixture;
 use ssomatrix_testkit::seed_moto_blocking;
+use support::{Run, fixture_assignments, run_against};
 
-fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
-    ssomatrix_testkit::binary_against_moto(
-        env!("CARGO_BIN_EXE_ssomatrix"),
-        endpoint,
-        dir,
-        "2026-06-15",
-    )
-    .args(args)
-    .output()
-    .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Run {
+    run_against(endpoint, dir, "2026-06-15", args)
 }
 
 #[test]
@@ -39,17 +29,8 @@ fn apply_converges_and_a_second_apply_makes_no_write_call() {
     let endpoint = moto.endpoint();
     seed_moto_blocking(&endpoint, &fixture::spec());
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("assignments.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "assignments:\n  - group: {GROUP_TEAM_A}\n    permission_set: AppDeveloper\n    ous: [Workloads/NonProd]\n  \
-             - group: {GROUP_FINOPS}\n    permission_set: BillingViewer\n    ous: [_root_]\n  \
-             - group: {GROUP_ADMINS}\n    permission_set: AdministratorAccess\n    accounts: [audit]\n"
-        ),
-    )
-    .unwrap();
-    let config = config.to_str().unwrap();
+    let config = fixture_assignments(dir.path());
+    let config = config.as_str();
     let report = dir.path().join("report.json");
     let common = ["-c", config, "--inventory", "exhaustive"];
 
@@ -62,7 +43,7 @@ fn apply_converges_and_a_second_apply_makes_no_write_call() {
     ];
     args.extend(common);
     let o = run(&endpoint, dir.path(), &args);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, Some(0), "{o}");
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let ops = r["operations"].as_array().unwrap();
@@ -72,29 +53,23 @@ fn apply_converges_and_a_second_apply_makes_no_write_call() {
     // AdministratorAccess, and the assignments of the two deleted principals.
     let creates = ops.iter().filter(|o| o["action"] == "create").count();
     let deletes = ops.iter().filter(|o| o["action"] == "delete").count();
-    assert_eq!((creates, deletes), (26, 5), "{}", stderr(&o));
+    assert_eq!((creates, deletes), (26, 5), "{o}");
     assert!(ops.iter().all(|o| o["result"] == "succeeded"), "{ops:?}");
     assert!(
-        stderr(&o).contains("sso:CreateAccountAssignment"),
+        o.stderr.contains("sso:CreateAccountAssignment"),
         "-v counts the writes"
     );
 
     let mut args = vec!["plan", "--detailed-exitcode"];
     args.extend(common);
     let o = run(&endpoint, dir.path(), &args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "the plan after apply is empty: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        stderr(&o)
-    );
+    assert_eq!(o.code, Some(0), "the plan after apply is empty: {o}");
 
     let mut args = vec!["apply", "--auto-approve", "-v"];
     args.extend(common);
     let o = run(&endpoint, dir.path(), &args);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let err = stderr(&o);
+    assert_eq!(o.code, Some(0), "{o}");
+    let err = &o.stderr;
     assert!(
         err.contains("Apply complete: 0 created, 0 deleted, 0 failed"),
         "{err}"

@@ -2,78 +2,36 @@
 //! saved plans and stale-plan refusal, reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[macro_use]
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{SNAPSHOT, example, run, snapshot_copy};
 
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ssomatrix"))
-        .args(args)
-        .current_dir(repo())
-        .env("SSOMATRIX_TODAY", "2026-11-24")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A private copy of the example snapshot: apply writes it back.
-fn snapshot_copy(dir: &Path) -> String {
-    let path = dir.join("org.snapshot.yaml");
-    std::fs::copy(repo().join("examples/org.snapshot.yaml"), &path).unwrap();
-    path.to_str().unwrap().to_owned()
-}
-
-const CONFIG: &str = "assignments.example.yaml";
-
-#[test]
-fn apply_without_a_terminal_needs_auto_approve_and_changes_nothing() {
+/// Runs `apply EXTRA…` on a private copy of the example snapshot, pins the
+/// run as snapshot `name`, and checks that the snapshot was not written.
+fn apply_writes_nothing(name: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let snap = snapshot_copy(dir.path());
     let before = std::fs::read_to_string(&snap).unwrap();
-    let o = run(&["apply", "-c", CONFIG, "--snapshot", &snap]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("pass --auto-approve"), "{}", stderr(&o));
+    let o = example("apply", &snap, extra);
+    assert_run!(name, o.in_dir(dir.path()));
     assert_eq!(
         std::fs::read_to_string(&snap).unwrap(),
         before,
         "nothing was written"
     );
+}
+
+#[test]
+fn apply_without_a_terminal_needs_auto_approve_and_changes_nothing() {
+    apply_writes_nothing("no_terminal", &[]);
 }
 
 #[test]
 fn apply_refuses_more_deletes_than_the_budget() {
-    let dir = tempfile::tempdir().unwrap();
-    let snap = snapshot_copy(dir.path());
-    let before = std::fs::read_to_string(&snap).unwrap();
-    let o = run(&[
-        "apply",
-        "-c",
-        CONFIG,
-        "--snapshot",
-        &snap,
-        "--auto-approve",
-        "--allow-deletes",
-        "4",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("the plan deletes 5 assignments"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(stderr(&o).contains("--allow-deletes 5"), "{}", stderr(&o));
-    assert_eq!(
-        std::fs::read_to_string(&snap).unwrap(),
-        before,
-        "nothing was written"
+    apply_writes_nothing(
+        "over_the_allow_deletes_budget",
+        &["--auto-approve", "--allow-deletes", "4"],
     );
 }
 
@@ -85,17 +43,16 @@ fn apply_reprovisions_past_a_suspended_holder_account_by_account() {
     let dir = tempfile::tempdir().unwrap();
     let snap = snapshot_copy(dir.path());
     let report = dir.path().join("report.json");
-    let o = run(&[
+    let o = example(
         "apply",
-        "-c",
-        CONFIG,
-        "--snapshot",
         &snap,
-        "--auto-approve",
-        "--report",
-        report.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        &["--auto-approve", "--report", report.to_str().unwrap()],
+    );
+    assert_eq!(o.code, Some(0), "{o}");
+    assert!(
+        o.stderr.contains("2 permission set(s) reprovisioned"),
+        "{o}"
+    );
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let app: Vec<&serde_json::Value> = r["reprovisioning"]
@@ -108,11 +65,6 @@ fn apply_reprovisions_past_a_suspended_holder_account_by_account() {
     // team-a-dev and payments-staging, never ALL_PROVISIONED_ACCOUNTS.
     assert_eq!(targets, ["348388037361", "505785082989"], "{r:#}");
     assert!(app.iter().all(|p| p["result"] == "succeeded"), "{r:#}");
-    assert!(
-        stderr(&o).contains("2 permission set(s) reprovisioned"),
-        "{}",
-        stderr(&o)
-    );
 }
 
 #[test]
@@ -120,24 +72,12 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let snap = snapshot_copy(dir.path());
     let report = dir.path().join("report.json");
-    let o = run(&[
+    let o = example(
         "apply",
-        "-c",
-        CONFIG,
-        "--snapshot",
         &snap,
-        "--auto-approve",
-        "--report",
-        report.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains(
-            "Apply complete: 6 created, 5 deleted, 0 failed; 2 permission set(s) reprovisioned"
-        ),
-        "{}",
-        stderr(&o)
+        &["--auto-approve", "--report", report.to_str().unwrap()],
     );
+    assert_run!("apply", o.without_progress().in_dir(dir.path()));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(r["operations"].as_array().unwrap().len(), 11);
@@ -151,50 +91,28 @@ fn apply_converges_and_a_second_apply_writes_nothing() {
     // AppDeveloper account by account (2), SecOpsResponder in its one.
     assert_eq!(r["reprovisioning"].as_array().unwrap().len(), 3);
 
-    let o = run(&[
-        "plan",
-        "-c",
-        CONFIG,
-        "--snapshot",
-        &snap,
-        "--detailed-exitcode",
-    ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "the plan after apply is empty: {}",
-        String::from_utf8_lossy(&o.stdout)
-    );
-    assert!(
-        !String::from_utf8_lossy(&o.stdout).contains("OUT_OF_SYNC"),
-        "reprovisioning cleared OUT_OF_SYNC"
-    );
+    // The plan after apply is empty, and reprovisioning cleared OUT_OF_SYNC.
+    let o = example("plan", &snap, &["--detailed-exitcode"]);
+    assert_run!("plan_after_apply", o);
 
-    let o = run(&[
-        "apply",
-        "-c",
-        CONFIG,
-        "--snapshot",
-        &snap,
-        "--auto-approve",
-        "-v",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let err = stderr(&o);
+    // -v lists the calls by operation: no write among them.
+    let o = example("apply", &snap, &["--auto-approve", "-v"]);
+    assert_eq!(o.code, Some(0), "{o}");
     assert!(
-        err.contains(
+        o.stderr.contains(
             "Apply complete: 0 created, 0 deleted, 0 failed; 0 permission set(s) reprovisioned"
         ),
-        "{err}"
+        "{o}"
     );
+    assert!(o.stderr.contains("API calls"), "{o}");
     for write in [
         "CreateAccountAssignment",
         "DeleteAccountAssignment",
         "ProvisionPermissionSet",
     ] {
         assert!(
-            !err.contains(write),
-            "a second apply calls no {write}: {err}"
+            !o.stderr.contains(write),
+            "a second apply calls no {write}: {o}"
         );
     }
 }
@@ -204,16 +122,8 @@ fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
     let dir = tempfile::tempdir().unwrap();
     let snap = snapshot_copy(dir.path());
     let saved = dir.path().join("plan.json");
-    let o = run(&[
-        "plan",
-        "-c",
-        CONFIG,
-        "--snapshot",
-        &snap,
-        "--out",
-        saved.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = example("plan", &snap, &["--out", saved.to_str().unwrap()]);
+    assert_eq!(o.code, Some(0), "{o}");
 
     // Someone changes the instance after the review: drop one live assignment.
     let text = std::fs::read_to_string(&snap).unwrap();
@@ -221,44 +131,22 @@ fn a_saved_plan_is_applied_exactly_and_refused_once_stale() {
     snapshot["assignments"].as_array_mut().unwrap().remove(0);
     let changed = dir.path().join("changed.snapshot.json");
     std::fs::write(&changed, serde_json::to_string(&snapshot).unwrap()).unwrap();
-    let o = run(&[
+    let o = example(
         "apply",
-        "-c",
-        CONFIG,
-        "--snapshot",
         changed.to_str().unwrap(),
-        "--plan",
-        saved.to_str().unwrap(),
-        "--auto-approve",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("the live state changed since"),
-        "{}",
-        stderr(&o)
+        &["--plan", saved.to_str().unwrap(), "--auto-approve"],
     );
-    assert!(
-        stderr(&o).contains("run `ssomatrix plan --out"),
-        "{}",
-        stderr(&o)
-    );
+    assert_run!("stale_live_state", o.in_dir(dir.path()));
 
     // Unchanged: the saved plan applies.
-    let o = run(&[
+    let o = example(
         "apply",
-        "-c",
-        CONFIG,
-        "--snapshot",
         &snap,
-        "--plan",
-        saved.to_str().unwrap(),
-        "--auto-approve",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("6 created, 5 deleted"),
-        "{}",
-        stderr(&o)
+        &["--plan", saved.to_str().unwrap(), "--auto-approve"],
+    );
+    assert_run!(
+        "saved_plan_applies",
+        o.without_progress().in_dir(dir.path())
     );
 }
 
@@ -274,53 +162,27 @@ fn snapshot_as_json(yaml: &str) -> serde_json::Value {
         "--format",
         "json",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    serde_json::from_slice(&o.stdout).unwrap()
+    assert_eq!(o.code, Some(0), "{o}");
+    o.json()
 }
 
 #[test]
 fn reprovision_alone_brings_out_of_sync_sets_back_and_touches_no_assignment() {
     let dir = tempfile::tempdir().unwrap();
     let snap = snapshot_copy(dir.path());
-    let o = run(&["reprovision", "-c", CONFIG, "--snapshot", &snap]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("0 created, 0 deleted, 0 failed; 2 permission set(s) reprovisioned"),
-        "{}",
-        stderr(&o)
-    );
-    let o = run(&["plan", "-c", CONFIG, "--snapshot", &snap]);
-    let out = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        out.starts_with("Plan: 6 to create, 5 to delete"),
-        "the assignments are as they were: {out}"
-    );
-    assert!(!out.contains("OUT_OF_SYNC"), "{out}");
+    let o = example("reprovision", &snap, &[]);
+    assert_run!("reprovision", o.in_dir(dir.path()));
+    // The assignments are as they were, and nothing is OUT_OF_SYNC.
+    let o = example("plan", &snap, &[]);
+    assert_run!("plan_after_reprovision", o);
 }
 
 #[test]
 fn drift_warns_about_exceptions_within_the_chosen_window() {
-    let drift = |window: &str| {
-        let o = run(&[
-            "drift",
-            "-c",
-            CONFIG,
-            "--snapshot",
-            "examples/org.snapshot.yaml",
-            "--warn-expiring",
-            window,
-        ]);
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
-    // dave.okafor's exception ends on 2026-12-04, 10 days after 2026-11-24.
-    assert!(
-        drift("14d").contains("dave.okafor@example.com  2026-12-04"),
-        "{}",
-        drift("14d")
-    );
-    assert!(
-        !drift("5d").contains("dave.okafor@example.com  2026-12-04"),
-        "{}",
-        drift("5d")
-    );
+    // dave.okafor's exception ends on 2026-12-04, 10 days after 2026-11-24:
+    // within 14 days, not within 5.
+    for window in ["14d", "5d"] {
+        let o = example("drift", SNAPSHOT, &["--warn-expiring", window]);
+        assert_run!(format!("drift_warn_expiring_{window}"), o);
+    }
 }

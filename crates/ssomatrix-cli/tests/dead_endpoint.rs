@@ -5,31 +5,32 @@
 //! before exit 1.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ssomatrix_testkit::fixture::{self, GROUP_FINOPS};
 use ssomatrix_testkit::seed_moto_blocking;
+use support::{Run, run_against, write};
 
-fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
-    ssomatrix_testkit::binary_against_moto(
-        env!("CARGO_BIN_EXE_ssomatrix"),
-        endpoint,
-        dir,
-        "2026-06-15",
-    )
-    .args(args)
-    .output()
-    .unwrap()
+fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Run {
+    run_against(endpoint, dir, "2026-06-15", args)
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// A file with one rule, for aws-finops.
+fn assignments(dir: &Path) -> String {
+    write(
+        dir,
+        "assignments.yaml",
+        &format!(
+            "assignments:\n  - group: {GROUP_FINOPS}\n    permission_set: BillingViewer\n    ous: [_root_]\n"
+        ),
+    )
 }
 
 /// A port on loopback that nothing listens on.
@@ -41,17 +42,12 @@ fn dead_port() -> u16 {
 #[test]
 fn a_refused_connection_names_the_endpoint_and_its_origin_and_gives_up_quickly() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("assignments.yaml");
-    std::fs::write(
-        &config,
-        format!("assignments:\n  - group: {GROUP_FINOPS}\n    permission_set: BillingViewer\n    ous: [_root_]\n"),
-    )
-    .unwrap();
+    let config = assignments(dir.path());
     let endpoint = format!("http://127.0.0.1:{}", dead_port());
     for command in ["plan", "apply", "drift", "validate", "export"] {
         let mut args = vec![command, "-v"];
         if command != "export" {
-            args.extend(["-c", config.to_str().unwrap()]);
+            args.extend(["-c", &config]);
         }
         if command == "validate" {
             args.push("--live");
@@ -60,8 +56,8 @@ fn a_refused_connection_names_the_endpoint_and_its_origin_and_gives_up_quickly()
             args.push("--auto-approve");
         }
         let o = run(&endpoint, dir.path(), &args);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{command}: {err}");
+        let err = &o.stderr;
+        assert_eq!(o.code, Some(1), "{command}: {err}");
         assert!(
             err.contains(&format!("{endpoint} (from AWS_ENDPOINT_URL)")),
             "{command} names the endpoint and where it came from: {err}"
@@ -166,12 +162,7 @@ fn an_endpoint_that_goes_away_mid_apply_still_gets_a_summary_and_a_report() {
     let via = format!("http://127.0.0.1:{}", proxy.port);
 
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("assignments.yaml");
-    std::fs::write(
-        &config,
-        format!("assignments:\n  - group: {GROUP_FINOPS}\n    permission_set: BillingViewer\n    ous: [_root_]\n"),
-    )
-    .unwrap();
+    let config = assignments(dir.path());
     let report = dir.path().join("report.json");
     let o = run(
         &via,
@@ -179,7 +170,7 @@ fn an_endpoint_that_goes_away_mid_apply_still_gets_a_summary_and_a_report() {
         &[
             "apply",
             "-c",
-            config.to_str().unwrap(),
+            &config,
             "--inventory",
             "exhaustive",
             "--auto-approve",
@@ -189,12 +180,12 @@ fn an_endpoint_that_goes_away_mid_apply_still_gets_a_summary_and_a_report() {
             report.to_str().unwrap(),
         ],
     );
-    let err = stderr(&o);
+    let err = &o.stderr;
     assert!(
         proxy.cut.load(Ordering::SeqCst),
         "the endpoint went away: {err}"
     );
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.code, Some(1), "{err}");
     assert!(err.contains("Apply interrupted"), "the summary: {err}");
     assert!(err.contains("not started"), "{err}");
     assert!(

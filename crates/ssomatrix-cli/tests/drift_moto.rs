@@ -8,34 +8,18 @@
 //! `SSOMATRIX_SKIP_MOTO=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::path::Path;
-use std::process::Output;
 
 use ssomatrix_core::ids::PrincipalType;
-use ssomatrix_testkit::fixture::{self, GROUP_ADMINS, GROUP_FINOPS, GROUP_TEAM_A};
+use ssomatrix_testkit::fixture::{self, GROUP_ADMINS};
 use ssomatrix_testkit::seed::sdk_config;
 use ssomatrix_testkit::seed_moto_blocking;
+use support::{Run, fixture_assignments, run_against};
 
-/// The binary with nothing from the developer's environment: dummy
-/// credentials, this moto, no `~/.aws`, a fixed date.
-fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
-    ssomatrix_testkit::binary_against_moto(
-        env!("CARGO_BIN_EXE_ssomatrix"),
-        endpoint,
-        dir,
-        "2026-06-15",
-    )
-    .args(args)
-    .output()
-    .unwrap()
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+fn run(endpoint: &str, dir: &Path, args: &[&str]) -> Run {
+    run_against(endpoint, dir, "2026-06-15", args)
 }
 
 #[test]
@@ -48,17 +32,8 @@ fn drift_is_clean_after_apply_and_names_an_out_of_band_assignment() {
     let endpoint = moto.endpoint();
     let seeded = seed_moto_blocking(&endpoint, &fixture::spec());
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("assignments.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "assignments:\n  - group: {GROUP_TEAM_A}\n    permission_set: AppDeveloper\n    ous: [Workloads/NonProd]\n  \
-             - group: {GROUP_FINOPS}\n    permission_set: BillingViewer\n    ous: [_root_]\n  \
-             - group: {GROUP_ADMINS}\n    permission_set: AdministratorAccess\n    accounts: [audit]\n"
-        ),
-    )
-    .unwrap();
-    let config = config.to_str().unwrap();
+    let config = fixture_assignments(dir.path());
+    let config = config.as_str();
     let common = ["-c", config, "--inventory", "exhaustive"];
     let with = |first: &[&'static str]| {
         let mut v: Vec<&str> = first.to_vec();
@@ -67,18 +42,14 @@ fn drift_is_clean_after_apply_and_names_an_out_of_band_assignment() {
     };
 
     let o = run(&endpoint, dir.path(), &with(&["apply", "--auto-approve"]));
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(o.code, Some(0), "{o}");
     let o = run(
         &endpoint,
         dir.path(),
         &with(&["drift", "--detailed-exitcode"]),
     );
-    assert_eq!(o.status.code(), Some(0), "clean after apply: {}", show(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("No drift"),
-        "{}",
-        show(&o)
-    );
+    assert_eq!(o.code, Some(0), "clean after apply: {o}");
+    assert!(o.stdout.contains("No drift"), "{}", o);
 
     // Click-ops: aws-platform-admins get BillingViewer in nonprod-02.
     let account = seeded
@@ -123,10 +94,10 @@ fn drift_is_clean_after_apply_and_names_an_out_of_band_assignment() {
         dir.path(),
         &with(&["drift", "--detailed-exitcode", "--format", "json"]),
     );
-    assert_eq!(o.status.code(), Some(2), "drift found: {}", show(&o));
-    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.code, Some(2), "drift found: {o}");
+    let report = o.json();
     let undeclared = report["undeclared"].as_array().unwrap();
-    assert_eq!(undeclared.len(), 1, "{}", show(&o));
+    assert_eq!(undeclared.len(), 1, "{o}");
     assert_eq!(undeclared[0]["account_id"], account.as_str());
     assert_eq!(undeclared[0]["permission_set_name"], "BillingViewer");
     assert_eq!(undeclared[0]["principal_name"], GROUP_ADMINS);
@@ -137,8 +108,8 @@ fn drift_is_clean_after_apply_and_names_an_out_of_band_assignment() {
         dir.path(),
         &with(&["drift", "--detailed-exitcode", "--format", "markdown"]),
     );
-    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
-    let md = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.code, Some(2), "{o}");
+    let md = &o.stdout;
     assert!(md.starts_with("<!-- ssomatrix-drift -->"), "{md}");
     assert!(
         md.contains("| nonprod-02 (") && md.contains("group aws-platform-admins"),

@@ -3,33 +3,15 @@
 //! refuses a read-only file up front, and holds a lock for the whole run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod support;
+
 use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ssomatrix"));
-    c.args(args)
-        .current_dir(repo())
-        .env("SSOMATRIX_TODAY", "2026-11-24")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null());
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    cmd(args).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use support::{CONFIG, Run, command, repo, run, snapshot_copy};
 
 struct Files {
     dir: tempfile::TempDir,
@@ -40,12 +22,11 @@ struct Files {
 fn files() -> Files {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("assignments.yaml");
-    std::fs::copy(repo().join("assignments.example.yaml"), &config).unwrap();
-    let snap = dir.path().join("org.snapshot.yaml");
-    std::fs::copy(repo().join("examples/org.snapshot.yaml"), &snap).unwrap();
+    std::fs::copy(repo().join(CONFIG), &config).unwrap();
+    let snap = snapshot_copy(dir.path());
     Files {
         config: config.to_str().unwrap().to_owned(),
-        snap: snap.to_str().unwrap().to_owned(),
+        snap,
         dir,
     }
 }
@@ -56,18 +37,9 @@ impl Files {
     }
 }
 
-/// Exit 1 naming the clash and the fix, and every input as it was.
-fn assert_clash(o: &Output, out_flag: &str, input: &str, unchanged: &[(&str, Vec<u8>)]) {
-    let err = stderr(o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!("is the same file as {input}")),
-        "names {input}: {err}"
-    );
-    assert!(
-        err.contains(&format!("choose another path for {out_flag}")),
-        "says the fix: {err}"
-    );
+/// Refused (pinned as snapshot `name`), and every input as it was.
+fn assert_clash(name: &str, o: &Run, f: &Files, unchanged: &[(&str, Vec<u8>)]) {
+    assert_run!(format!("clash_{name}"), o.in_dir(f.dir.path()));
     for (path, before) in unchanged {
         assert_eq!(&std::fs::read(path).unwrap(), before, "{path} is untouched");
     }
@@ -95,9 +67,16 @@ fn an_out_or_report_that_names_an_input_is_refused_however_it_is_spelled() {
         f.path("link.yaml"),
         f.path("hard.yaml"),
     ];
-    for out in &spellings {
+    let names = [
+        "out_config",
+        "out_dot",
+        "out_dotdot",
+        "out_symlink",
+        "out_hard_link",
+    ];
+    for (out, name) in spellings.iter().zip(names) {
         let o = run(&["plan", "-c", &f.config, "--snapshot", &f.snap, "--out", out]);
-        assert_clash(&o, "--out", "the assignments file (-c)", &unchanged);
+        assert_clash(name, &o, &f, &unchanged);
     }
     let o = run(&[
         "plan",
@@ -108,9 +87,9 @@ fn an_out_or_report_that_names_an_input_is_refused_however_it_is_spelled() {
         "--out",
         &f.snap,
     ]);
-    assert_clash(&o, "--out", "the snapshot (--snapshot)", &unchanged);
+    assert_clash("out_snapshot", &o, &f, &unchanged);
     let o = run(&["export", "--snapshot", &f.snap, "--out", &f.snap]);
-    assert_clash(&o, "--out", "the snapshot (--snapshot)", &unchanged);
+    assert_clash("export_out_snapshot", &o, &f, &unchanged);
 
     let plan = f.path("plan.json");
     let o = run(&[
@@ -122,15 +101,15 @@ fn an_out_or_report_that_names_an_input_is_refused_however_it_is_spelled() {
         "--out",
         &plan,
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, Some(0), "{o}");
     let plan_before = std::fs::read(&plan).unwrap();
     let mut unchanged = unchanged;
     unchanged.push((plan.as_str(), plan_before));
-    for (report, input) in [
-        (f.config.as_str(), "the assignments file (-c)"),
-        (f.snap.as_str(), "the snapshot (--snapshot)"),
-        (plan.as_str(), "the saved plan (--plan)"),
-        (spellings[3].as_str(), "the assignments file (-c)"),
+    for (report, name) in [
+        (f.config.as_str(), "report_config"),
+        (f.snap.as_str(), "report_snapshot"),
+        (plan.as_str(), "report_plan"),
+        (spellings[3].as_str(), "report_symlink"),
     ] {
         let o = run(&[
             "apply",
@@ -144,11 +123,11 @@ fn an_out_or_report_that_names_an_input_is_refused_however_it_is_spelled() {
             "--report",
             report,
         ]);
-        assert_clash(&o, "--report", input, &unchanged);
+        assert_clash(name, &o, &f, &unchanged);
     }
 }
 
-fn apply(f: &Files, snap: &str) -> Output {
+fn apply(f: &Files, snap: &str) -> Run {
     run(&[
         "apply",
         "-c",
@@ -163,25 +142,21 @@ fn apply(f: &Files, snap: &str) -> Output {
 fn apply_keeps_a_json_snapshot_json_and_its_mode() {
     let f = files();
     let o = run(&["export", "--snapshot", &f.snap, "--format", "json"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, Some(0), "{o}");
     let json = f.path("org.snapshot.json");
     std::fs::write(&json, &o.stdout).unwrap();
     std::fs::set_permissions(&json, std::fs::Permissions::from_mode(0o640)).unwrap();
     let o = apply(&f, &json);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, Some(0), "{o}");
     let after = std::fs::read_to_string(&json).unwrap();
     let parsed: serde_json::Value = serde_json::from_str(&after).expect("still JSON");
     assert!(parsed["assignments"].is_array(), "{after}");
-    assert_ne!(after.as_bytes(), o.stdout.as_slice());
+    assert_ne!(after, o.stdout);
     let mode = std::fs::metadata(&json).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640, "the mode is kept");
     // The state moved: a second apply has nothing to do.
     let o = apply(&f, &json);
-    assert!(
-        stderr(&o).contains("0 created, 0 deleted"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(o.stderr.contains("0 created, 0 deleted"), "{o}");
 }
 
 #[test]
@@ -191,7 +166,7 @@ fn apply_writes_through_a_symlink_and_leaves_it_a_symlink() {
     std::os::unix::fs::symlink(&f.snap, &link).unwrap();
     let before = std::fs::read(&f.snap).unwrap();
     let o = apply(&f, &link);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.code, Some(0), "{o}");
     assert!(
         std::fs::symlink_metadata(&link)
             .unwrap()
@@ -212,12 +187,8 @@ fn apply_refuses_a_read_only_snapshot_before_applying_anything() {
     std::fs::set_permissions(&f.snap, std::fs::Permissions::from_mode(0o444)).unwrap();
     let before = std::fs::read(&f.snap).unwrap();
     let o = apply(&f, &f.snap);
-    let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("is read-only"), "{err}");
-    assert!(err.contains("nothing was applied"), "{err}");
-    assert!(err.contains("chmod u+w"), "says the fix: {err}");
-    assert!(!err.contains("Apply complete"), "nothing ran: {err}");
+    // Names the file and the fix, and nothing ran.
+    assert_run!("read_only_snapshot", o.in_dir(f.dir.path()));
     assert_eq!(std::fs::read(&f.snap).unwrap(), before);
 }
 
@@ -258,7 +229,7 @@ fn an_apply_waits_for_the_lock_and_keeps_what_the_holder_wrote() {
         .open(&f.snap)
         .unwrap();
     held.lock().unwrap();
-    let mut child = cmd(&[
+    let mut child = command(&[
         "apply",
         "-c",
         &f.config,

@@ -4,33 +4,12 @@
 //! a reader that goes away (`| head -1`) ends the run quietly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+#[macro_use]
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use std::process::{Output, Stdio};
 
-fn cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ssomatrix"));
-    c.args(args)
-        .current_dir(repo())
-        .env("SSOMATRIX_TODAY", "2026-11-24")
-        .env_remove("RUST_LOG")
-        // Never reach for AWS: an AWS source points at a dead local port.
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_CONFIG_FILE", "/nonexistent/ssomatrix-test-config")
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/ssomatrix-test-credentials",
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdin(Stdio::null());
-    c
-}
+use support::{CONFIG, SNAPSHOT, command as cmd, example, repo};
 
 fn assert_clean(args: &[&str], o: &Output) {
     let err = String::from_utf8_lossy(&o.stderr);
@@ -82,10 +61,10 @@ fn bad_contents() -> Vec<(&'static str, Vec<u8>)> {
 #[test]
 fn every_command_survives_malformed_inputs() {
     let dir = tempfile::tempdir().unwrap();
-    let good_config = repo().join("assignments.example.yaml");
+    let good_config = repo().join(CONFIG);
     let good_config = good_config.to_str().unwrap();
     let good_snap = dir.path().join("good.snapshot.yaml");
-    std::fs::copy(repo().join("examples/org.snapshot.yaml"), &good_snap).unwrap();
+    std::fs::copy(repo().join(SNAPSHOT), &good_snap).unwrap();
     let good_snap = good_snap.to_str().unwrap().to_owned();
     let missing = dir.path().join("missing.yaml");
     let missing = missing.to_str().unwrap();
@@ -190,46 +169,26 @@ fn every_command_survives_malformed_inputs() {
 
 #[test]
 fn max_tps_accepts_only_a_sane_positive_rate() {
-    let snap = "examples/org.snapshot.yaml";
-    for bad in [
-        "0", "-1", "nan", "NaN", "inf", "-inf", "0.01", "1001", "1e9", "five", "",
+    for (bad, name) in [
+        ("0", "zero"),
+        ("-1", "negative"),
+        ("nan", "nan"),
+        ("NaN", "nan_capitals"),
+        ("inf", "infinite"),
+        ("-inf", "negative_infinite"),
+        ("0.01", "too_small"),
+        ("1001", "too_large"),
+        ("1e9", "exponent"),
+        ("five", "word"),
+        ("", "empty"),
     ] {
-        let o = cmd(&[
-            "plan",
-            "-c",
-            "assignments.example.yaml",
-            "--snapshot",
-            snap,
-            "--max-tps",
-            bad,
-        ])
-        .output()
-        .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "--max-tps {bad}: {err}");
-        assert!(
-            err.contains("between 0.1 and 1000"),
-            "--max-tps {bad}: {err}"
-        );
+        let o = example("plan", SNAPSHOT, &["--max-tps", bad]);
+        assert_run!(format!("max_tps_{name}"), o);
     }
+    let plain = example("plan", SNAPSHOT, &[]);
     for good in ["0.1", "5", "20", "1000"] {
-        let o = cmd(&[
-            "plan",
-            "-c",
-            "assignments.example.yaml",
-            "--snapshot",
-            snap,
-            "--max-tps",
-            good,
-        ])
-        .output()
-        .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "--max-tps {good}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        let o = example("plan", SNAPSHOT, &["--max-tps", good]);
+        assert_eq!(o, plain, "--max-tps {good}");
     }
 }
 
@@ -246,8 +205,7 @@ fn with_closed_stdout(args: &[&str]) -> Output {
 
 #[test]
 fn a_closed_stdout_ends_quietly_with_the_usual_exit_code() {
-    let snap = "examples/org.snapshot.yaml";
-    let config = "assignments.example.yaml";
+    let (snap, config) = (SNAPSHOT, CONFIG);
     for (args, code) in [
         (vec!["plan", "-c", config, "--snapshot", snap], 0),
         (

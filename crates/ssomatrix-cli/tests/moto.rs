@@ -16,9 +16,10 @@
 //! runs of one test that do not depend on each other run concurrently.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -28,6 +29,7 @@ use ssomatrix_core::org::NodeId;
 use ssomatrix_core::snapshot::{Snapshot, SnapshotPermissionSet};
 use ssomatrix_testkit::fixture::{self, account, account_id, ou, ou_id, principal, ps_arn};
 use ssomatrix_testkit::{Moto, seed_moto_blocking};
+use support::Run;
 use tempfile::TempDir;
 
 /// The date every run plans on: alice's exception expires within 14 days
@@ -344,34 +346,20 @@ impl World {
     }
 
     /// Runs the binary against this world's moto.
-    fn run(&self, args: &[&str]) -> Output {
+    fn run(&self, args: &[&str]) -> Run {
         run_against(&self.moto.endpoint(), self.dir.path(), args)
     }
 }
 
-/// Runs the binary with an environment of nothing but dummy credentials,
-/// the endpoint and the date: the environment is cleared so that no
-/// `AWS_PROFILE`, `RUST_LOG` or `AWS_*` of the developer leaks in, and the
-/// config and credentials files point at paths that do not exist so that
-/// `~/.aws` cannot either.
-fn run_against(endpoint: &str, dir: &Path, args: &[&str]) -> Output {
-    ssomatrix_testkit::binary_against_moto(env!("CARGO_BIN_EXE_ssomatrix"), endpoint, dir, TODAY)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
+/// Runs the binary against moto on [`TODAY`] with nothing of the
+/// developer's environment (see `support::run_against`).
+fn run_against(endpoint: &str, dir: &Path, args: &[&str]) -> Run {
+    support::run_against(endpoint, dir, TODAY, args)
 }
 
 /// Runs independent invocations concurrently; each reads the organization
 /// at 4 calls a second, so one after the other would take minutes.
-fn run_all(world: &World, runs: &[&[&str]]) -> Vec<Output> {
+fn run_all(world: &World, runs: &[&[&str]]) -> Vec<Run> {
     std::thread::scope(|s| {
         let handles: Vec<_> = runs
             .iter()
@@ -397,7 +385,7 @@ fn plan_json_verbose(file: &str) -> [&str; 8] {
 
 /// `plan` and `export` against moto in one go, each once: the plan with
 /// `-v` (whose call counts go to stderr), the export for the offline plan.
-fn plan_and_export(world: &World, file: &str) -> (Output, Output) {
+fn plan_and_export(world: &World, file: &str) -> (Run, Run) {
     let plan = &plan_json_verbose(file);
     let export: &[&str] = &["export", "--inventory", "exhaustive", "--out", "snap.yaml"];
     let mut outs = run_all(world, &[plan, export]).into_iter();
@@ -625,10 +613,10 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
     let seeded = &world.seeded;
     let file = world.write("assignments.yaml", &config(seeded, false));
     let (plan, export) = plan_and_export(&world, &file);
-    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
-    assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
+    assert_eq!(plan.code, Some(0), "{}", plan.stderr);
+    assert_eq!(export.code, Some(0), "{}", export.stderr);
 
-    let got: Value = serde_json::from_str(&stdout(&plan)).unwrap();
+    let got: Value = serde_json::from_str(&plan.stdout).unwrap();
     // Sorted: whether serde_json keeps insertion order depends on which
     // crates of the workspace are built together (its `preserve_order`).
     let mut keys = got.as_object().unwrap().keys().collect::<Vec<_>>();
@@ -725,7 +713,7 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
     // take a second page; tags are read for all 30 accounts; assignments for
     // all 30 accounts (the suspended one too) × the 4 owned permission sets; one
     // GetCallerIdentity (moto's caller is the management account, so nothing more).
-    let log = stderr(&plan);
+    let log = &plan.stderr;
     for (n, op) in [
         (231, "API calls"),
         (1, "sso:ListInstances"),
@@ -772,8 +760,8 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
         "-c",
         &file,
     ]);
-    assert_eq!(offline.status.code(), Some(0), "{}", stderr(&offline));
-    assert_eq!(stdout(&offline), stdout(&plan));
+    assert_eq!(offline.code, Some(0), "{}", offline.stderr);
+    assert_eq!(offline.stdout, plan.stdout);
 }
 
 #[test]
@@ -808,11 +796,11 @@ fn validate_live_resolves_every_name_and_suggests_the_closest_group() {
         ],
     );
     let (ok, misspelt) = (&outs[0], &outs[1]);
-    assert_eq!(ok.status.code(), Some(0), "{}", stderr(ok));
-    assert!(stderr(ok).contains("every name resolves"), "{}", stderr(ok));
-    assert_eq!(stdout(ok), "");
-    assert_eq!(misspelt.status.code(), Some(1), "{}", stderr(misspelt));
-    let err = stderr(misspelt);
+    assert_eq!(ok.code, Some(0), "{}", ok.stderr);
+    assert!(ok.stderr.contains("every name resolves"), "{}", ok.stderr);
+    assert_eq!(ok.stdout, "");
+    assert_eq!(misspelt.code, Some(1), "{}", misspelt.stderr);
+    let err = &misspelt.stderr;
     assert!(err.contains("misspelt.yaml"), "{err}");
     assert!(err.contains("`aws-team-a-enginers`"), "{err}");
     assert!(
@@ -820,7 +808,7 @@ fn validate_live_resolves_every_name_and_suggests_the_closest_group() {
         "{err}"
     );
     assert!(err.contains(":5"), "the error names line 5: {err}");
-    assert_eq!(stdout(misspelt), "");
+    assert_eq!(misspelt.stdout, "");
 }
 
 #[test]
@@ -841,8 +829,8 @@ fn an_instance_the_credentials_cannot_see_and_a_dead_endpoint_exit_1() {
         &format!("instance_arn: {other}\nassignments: []\n"),
     );
     let o = world.run(&["plan", "--inventory", "exhaustive", "-c", &file]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let err = stderr(&o);
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    let err = &o.stderr;
     assert!(
         err.contains(&format!("instance `{other}` from the file is not visible")),
         "{err}"
@@ -851,7 +839,7 @@ fn an_instance_the_credentials_cannot_see_and_a_dead_endpoint_exit_1() {
         err.contains(&world.seeded.instance_arn.to_string()),
         "{err}"
     );
-    assert_eq!(stdout(&o), "");
+    assert_eq!(o.stdout, "");
 
     // Nothing listens on the discard port of loopback.
     let dead = run_against(
@@ -859,10 +847,10 @@ fn an_instance_the_credentials_cannot_see_and_a_dead_endpoint_exit_1() {
         world.dir.path(),
         &["plan", "-c", &file],
     );
-    assert_eq!(dead.status.code(), Some(1), "{}", stderr(&dead));
-    let err = stderr(&dead);
+    assert_eq!(dead.code, Some(1), "{}", dead.stderr);
+    let err = &dead.stderr;
     assert!(err.contains("sso:ListInstances"), "{err}");
-    assert_eq!(stdout(&dead), "");
+    assert_eq!(dead.stdout, "");
 }
 
 /// Measures, does not judge: API calls by operation and wall time of
@@ -886,12 +874,15 @@ fn measure_plan_on_250_accounts() {
     let started = Instant::now();
     let o = world.run(&plan_json_verbose(&file));
     let wall = started.elapsed();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    // "  INFO ssomatrix::commands:    116  sso:ListAccountAssignments"
-    let calls: BTreeMap<String, u64> = stderr(&o)
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    // "  INFO ssomatrix::steps:    116  sso:ListAccountAssignments", whichever
+    // module of the binary logs the counts.
+    let calls: BTreeMap<String, u64> = o
+        .stderr
         .lines()
         .filter_map(|l| {
-            let (_, tail) = l.split_once("ssomatrix::commands:")?;
+            let (_, tail) = l.split_once(" ssomatrix::")?;
+            let (_, tail) = tail.split_once(": ")?;
             let mut words = tail.split_whitespace();
             let n = words.next()?.parse().ok()?;
             let op = words.next()?;
@@ -909,7 +900,7 @@ fn measure_plan_on_250_accounts() {
         Some(u64::try_from(org.accounts.len() * 4).unwrap()),
         "{calls:#?}"
     );
-    let plan: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let plan: Value = serde_json::from_str(&o.stdout).unwrap();
     eprintln!(
         "organization: {} accounts ({active} active), {} OUs, {} assignments; seeded in {seeding:.1?}",
         org.accounts.len(),

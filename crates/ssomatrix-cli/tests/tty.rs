@@ -3,13 +3,12 @@
 //! the ones a person sees.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{TODAY, repo, snapshot_copy};
 
 /// Runs `ssomatrix ARGS` on a pseudo terminal, typing `input`.
 fn on_terminal(args: &str, input: &str, env: &[(&str, &str)]) -> Output {
@@ -17,7 +16,7 @@ fn on_terminal(args: &str, input: &str, env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new("script");
     cmd.args(["-q", "-e", "-c", &command, "/dev/null"])
         .current_dir(repo())
-        .env("SSOMATRIX_TODAY", "2026-11-24")
+        .env("SSOMATRIX_TODAY", TODAY)
         .env_remove("NO_COLOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -35,12 +34,6 @@ fn on_terminal(args: &str, input: &str, env: &[(&str, &str)]) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn snapshot_copy(dir: &Path) -> String {
-    let path = dir.join("org.snapshot.yaml");
-    std::fs::copy(repo().join("examples/org.snapshot.yaml"), &path).unwrap();
-    path.to_str().unwrap().to_owned()
 }
 
 #[test]
