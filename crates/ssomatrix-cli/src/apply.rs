@@ -16,6 +16,7 @@ use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{Action, Plan, owned_permission_sets};
+use ssomatrix_core::policy::{DeleteBudget, Now};
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_engine::client::UNREACHABLE_STOP_AFTER;
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
@@ -197,27 +198,16 @@ fn approved_plan(
     if let Some(path) = &args.plan {
         saved_plan::verify(
             path,
-            &saved_plan::Now {
-                config: loaded,
+            &Now {
+                config: &loaded.config,
+                config_sha256: &loaded.sha256,
                 live,
                 today,
                 plan: &plan,
             },
         )?;
     }
-    let deletes = plan.deletes().count();
-    let budget = args.allow_deletes.unwrap_or(loaded.config.max_deletes) as usize;
-    if deletes > budget {
-        bail!(
-            "the plan deletes {deletes} assignments, more than the {} of {budget}; nothing was applied: \
-             review the plan and re-run with `--allow-deletes {deletes}` if it is right",
-            if args.allow_deletes.is_some() {
-                "--allow-deletes budget"
-            } else {
-                "`safety.max_deletes` budget"
-            }
-        );
-    }
+    DeleteBudget::new(loaded.config.max_deletes, args.allow_deletes).check(&plan)?;
     output::stdout(&render::text(
         &plan,
         TextStyle {

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use ssomatrix_core::drift;
+use ssomatrix_core::policy;
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_core::snapshot::Snapshot;
 use ssomatrix_engine::ReadOptions;
@@ -19,7 +20,6 @@ use crate::load::{
     today,
 };
 use crate::output;
-use crate::saved_plan;
 use crate::source::{Source, strategy, with_client};
 
 /// Exit code for "the plan has changes" with `--detailed-exitcode`.
@@ -90,7 +90,7 @@ async fn plan_cmd(args: PlanArgs, no_color: bool) -> anyhow::Result<ExitCode> {
     let live = read_live(&source, &args.source, config).await?;
     let today = today()?;
     let plan = plan_on(config, &live, today)?;
-    let saved = saved_plan::render(&plan, today, &loaded.sha256);
+    let saved = policy::saved_plan_json(&plan, today, &loaded.sha256);
     let out = match args.format {
         PlanFormat::Text => render::text(
             &plan,

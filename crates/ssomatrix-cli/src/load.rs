@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
 use ssomatrix_core::live::LiveState;
@@ -47,7 +46,7 @@ pub fn load_config(path: &Path) -> anyhow::Result<Config> {
 /// Reads the file once, so that the digest is of exactly the bytes parsed.
 pub fn load_config_bound(path: &Path) -> anyhow::Result<LoadedConfig> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = ssomatrix_core::policy::sha256_hex(&bytes);
     let text = String::from_utf8(bytes).map_err(|e| {
         anyhow::anyhow!(
             "{} is not UTF-8 text (invalid byte at offset {}); save the assignments file as UTF-8",
@@ -60,17 +59,8 @@ pub fn load_config_bound(path: &Path) -> anyhow::Result<LoadedConfig> {
     Ok(LoadedConfig { config, sha256 })
 }
 
-/// Lower-case hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().fold(String::with_capacity(64), |mut s, b| {
-        use std::fmt::Write;
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-fn problems(file: &str, diagnostics: &[ssomatrix_core::yaml::Diagnostic]) -> anyhow::Error {
+/// The problems of a file that cannot be planned, every one with its line.
+pub fn problems(file: &str, diagnostics: &[ssomatrix_core::yaml::Diagnostic]) -> anyhow::Error {
     let n = diagnostics.len();
     let list = diagnostics
         .iter()

@@ -5,16 +5,18 @@
 #[macro_use]
 mod support;
 
-use support::{SNAPSHOT, example, run, snapshot_copy};
+use support::{CONFIG, SNAPSHOT, edit, example, repo, run, snapshot_copy, write};
 
-/// Runs `apply EXTRA…` on a private copy of the example snapshot, pins the
-/// run as snapshot `name`, and checks that the snapshot was not written.
-fn apply_writes_nothing(name: &str, extra: &[&str]) {
+/// Runs `apply -c CONFIG EXTRA…` on a private copy of the example
+/// snapshot, pins the run as snapshot `name`, and checks that the snapshot
+/// was not written.
+fn apply_writes_nothing(name: &str, config: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let snap = snapshot_copy(dir.path());
     let before = std::fs::read_to_string(&snap).unwrap();
-    let o = example("apply", &snap, extra);
-    assert_run!(name, o.in_dir(dir.path()));
+    let mut args = vec!["apply", "-c", config, "--snapshot", &snap];
+    args.extend(extra);
+    assert_run!(name, run(&args).in_dir(dir.path()));
     assert_eq!(
         std::fs::read_to_string(&snap).unwrap(),
         before,
@@ -24,15 +26,29 @@ fn apply_writes_nothing(name: &str, extra: &[&str]) {
 
 #[test]
 fn apply_without_a_terminal_needs_auto_approve_and_changes_nothing() {
-    apply_writes_nothing("no_terminal", &[]);
+    apply_writes_nothing("no_terminal", CONFIG, &[]);
 }
 
 #[test]
 fn apply_refuses_more_deletes_than_the_budget() {
     apply_writes_nothing(
         "over_the_allow_deletes_budget",
+        CONFIG,
         &["--auto-approve", "--allow-deletes", "4"],
     );
+}
+
+/// The file's own budget, without `--allow-deletes`, is named as the file's.
+#[test]
+fn apply_refuses_more_deletes_than_the_files_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join(CONFIG)).unwrap();
+    let config = write(
+        dir.path(),
+        "assignments.yaml",
+        &edit(&text, "  max_deletes: 8\n", "  max_deletes: 4\n"),
+    );
+    apply_writes_nothing("over_the_max_deletes_budget", &config, &["--auto-approve"]);
 }
 
 /// The example's suspended legacy-monolith holds AppDeveloper, which is

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod live;
 pub mod org;
 pub mod plan;
+pub mod policy;
 pub mod ports;
 pub mod render;
 pub mod schema;
