@@ -15,9 +15,10 @@ use std::collections::BTreeMap;
 use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
-use ssomatrix_core::plan::{Action, Plan, owned_permission_sets};
+use ssomatrix_core::plan::{Action, Plan};
 use ssomatrix_core::policy::{DeleteBudget, Now};
 use ssomatrix_core::render::{self, TextStyle};
+use ssomatrix_core::scope::Scope;
 use ssomatrix_engine::client::UNREACHABLE_STOP_AFTER;
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
 use ssomatrix_engine::reprovision::{self, AccountFacts, ProvisionReport};
@@ -296,7 +297,8 @@ fn write_report(path: &Path, plan: &Plan, run: &Run) -> anyhow::Result<()> {
 
 /// The owned permission sets, ARN → name: what apply may reprovision.
 fn owned_names(config: &Config, live: &LiveState) -> BTreeMap<PermissionSetArn, String> {
-    owned_permission_sets(config, &live.permission_sets)
+    Scope::of(config, &live.permission_sets)
+        .owned
         .into_iter()
         .map(|arn| {
             let name = live.permission_set_name(&arn).to_owned();

@@ -9,6 +9,7 @@ use crate::ids::{AccountId, OuId, PrincipalType};
 use crate::live::LiveState;
 use crate::org::{NodeId, OrgTree};
 use crate::plan::{Warning, WarningKind};
+use crate::resolve::UnmatchedExcludes;
 use crate::suggest::did_you_mean_glob;
 use crate::yaml::Diagnostic;
 
@@ -236,12 +237,9 @@ pub(crate) fn shared_principal_name(
 /// `scope.exclude` patterns that match no permission set of the instance: a
 /// warning with a suggestion, and an error with `scope.permission_sets: all`,
 /// where a misspelt exclusion deletes what it was written to protect.
-pub(crate) fn unmatched_excludes(
-    config: &Config,
-    live: &LiveState,
-    errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<Warning>,
-) {
+pub(crate) fn unmatched_excludes(config: &Config, live: &LiveState) -> UnmatchedExcludes {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     for pattern in &config.scope.exclude {
         if live
             .permission_sets
@@ -280,6 +278,7 @@ pub(crate) fn unmatched_excludes(
             });
         }
     }
+    UnmatchedExcludes { errors, warnings }
 }
 
 #[cfg(test)]

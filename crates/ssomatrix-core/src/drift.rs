@@ -5,23 +5,27 @@
 //! Unlike a plan, a drift report never fails on a reference the file can no
 //! longer resolve (an OU renamed, a group deleted): that is drift too, so it
 //! is reported next to the rest, and the rules concerned are expanded as far
-//! as they resolve. The report reuses the planner's resolution and expansion,
-//! so "declared" means exactly what it means to `plan`.
+//! as they resolve. The report composes the planner's stages (`resolve`,
+//! `expand`, `classify`), so "declared" means exactly what it means to `plan`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde::Serialize;
 
+use crate::classify::{Class, Classification, DeleteReason, classify};
 use crate::config::Config;
 use crate::date::Date;
 use crate::escape::{MdContext, md_message, md_text, visible};
+use crate::expand::{Expansion, days_in_words, expand, owner_suffix};
 use crate::ids::{
     AccountId, AccountState, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType,
 };
 use crate::live::{Assignment, LiveState};
-use crate::plan::{self, Expansion, Resolved};
+use crate::plan::{self, ListingOrder};
 use crate::render::{GITHUB_COMMENT_LIMIT, TextStyle};
+use crate::resolve::{Resolution, RuleIndex, resolve};
+use crate::scope::Scope;
 
 mod shorten;
 
@@ -52,6 +56,19 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// The order a section lists findings in, the plan's.
+    pub fn order(&self) -> ListingOrder<'_> {
+        let Finding {
+            account_id: account,
+            permission_set_name: set,
+            principal_type: kind,
+            principal_name: name,
+            principal_id: id,
+            ..
+        } = self;
+        (account, set, *kind, name, id)
+    }
+
     /// `group aws-finops`, or `user <deleted 1234…>`.
     pub fn principal_label(&self) -> String {
         plan::principal_label(
@@ -225,22 +242,7 @@ fn finding(
 }
 
 fn sort_findings(v: &mut [Finding]) {
-    v.sort_by(|x, y| {
-        (
-            &x.account_id,
-            &x.permission_set_name,
-            x.principal_type,
-            &x.principal_name,
-            &x.principal_id,
-        )
-            .cmp(&(
-                &y.account_id,
-                &y.permission_set_name,
-                y.principal_type,
-                &y.principal_name,
-                &y.principal_id,
-            ))
-    });
+    v.sort_by(|x, y| x.order().cmp(&y.order()));
 }
 
 /// Computes the drift report of `live` against `config`, as of `today`;
@@ -251,238 +253,52 @@ pub fn drift(
     today: Date,
     warn_expiring_days: i64,
 ) -> DriftReport {
-    // Resolve rule by rule, so that each unresolved reference is tied to its
-    // rule; the planner's warnings are not part of a drift report.
-    let mut ignored_warnings = Vec::new();
-    let mut unresolved = Vec::new();
-    let mut broken_rules = BTreeSet::new();
-    let resolved: Vec<Resolved<'_>> = config
-        .rules
+    let resolution = resolve(config, live);
+    let scope = Scope::of(config, &live.permission_sets);
+    let expansion = expand(&resolution, live, today);
+    let classes = classify(&resolution, &expansion, &scope, live);
+    let mut judged = judge(&resolution, &classes, live);
+    let mut missing: Vec<Finding> = classes
+        .missing
         .iter()
-        .enumerate()
-        .map(|(ri, r)| {
-            let mut errors = Vec::new();
-            let res = plan::resolve_rule(config, live, r, &mut errors, &mut ignored_warnings);
-            errors.sort();
-            errors.dedup();
-            if !errors.is_empty() {
-                broken_rules.insert(ri);
-            }
-            for e in errors {
-                unresolved.push(Unresolved {
-                    rule: Some(r.number),
-                    line: e.line,
-                    message: e.message,
-                    unjudged_live_assignments: 0,
-                });
-            }
-            res
+        .map(|m| {
+            let r = resolution.rule(m.provenance.rule);
+            let a = m.assignment;
+            let name = r
+                .principal(a.principal_type, &a.principal_id)
+                .map(|p| p.name.to_owned());
+            let detail = m.provenance.describe(&resolution);
+            finding(live, a, name, detail, Some(r.index.number()))
         })
         .collect();
-    let mut scope_errors = Vec::new();
-    plan::check_scope_names(config, live, &mut scope_errors);
-    for e in scope_errors {
-        unresolved.push(Unresolved {
-            rule: None,
-            line: e.line,
-            message: e.message,
-            unjudged_live_assignments: 0,
-        });
-    }
-    let Expansion {
-        desired, expired, ..
-    } = plan::expand(&resolved, live, today, &mut ignored_warnings);
-    let owned = plan::owned_permission_sets(config, &live.permission_sets);
-    let name_of = |a: &Assignment| {
-        live.principals
-            .name_of(a.principal_type, &a.principal_id)
-            .map(str::to_owned)
-    };
-
-    // A rule that lost a target may have declared live assignments of its
-    // principals × permission sets: those are not called click-ops.
-    let mut unjudged_by: BTreeMap<(PrincipalType, &PrincipalId, &PermissionSetArn), usize> =
-        BTreeMap::new();
-    for &ri in &broken_rules {
-        let r = &resolved[ri];
-        for (kind, id, _) in &r.principals {
-            for ps in &r.permission_sets {
-                unjudged_by.entry((*kind, id, ps)).or_insert(ri);
-            }
-        }
-    }
-    let mut unjudged_count: BTreeMap<usize, usize> = BTreeMap::new();
-
-    let mut undeclared = Vec::new();
-    let mut expired_live = Vec::new();
-    let mut deleted_principals = Vec::new();
-    let mut inactive_accounts = Vec::new();
-    let mut outside = OutsideScope {
-        complete: live
-            .permission_sets
-            .keys()
-            .all(|ps| live.read_permission_sets.contains(ps)),
-        ..OutsideScope::default()
-    };
-    for a in &live.assignments {
-        if desired.contains_key(a) {
-            continue;
-        }
-        if let Some(&ri) = expired.get(a) {
-            let r = resolved[ri].rule;
-            expired_live.push(finding(
-                live,
-                a,
-                name_of(a),
-                plan::expired_reason(r),
-                Some(r.number),
-            ));
-            continue;
-        }
-        if !owned.contains(&a.permission_set_arn) {
-            outside.assignments += 1;
-            *outside
-                .by_permission_set
-                .entry(live.permission_set_name(&a.permission_set_arn).to_owned())
-                .or_default() += 1;
-            continue;
-        }
-        if live
-            .principals
-            .is_deleted(a.principal_type, &a.principal_id)
-        {
-            deleted_principals.push(finding(
-                live,
-                a,
-                None,
-                "principal no longer exists".to_owned(),
-                None,
-            ));
-            continue;
-        }
-        let state = live.org.account(&a.account_id).map(|x| x.state);
-        if state != Some(AccountState::Active) {
-            let state = state.map_or("UNKNOWN", AccountState::as_str);
-            inactive_accounts.push(finding(
-                live,
-                a,
-                name_of(a),
-                format!("account is {state}: left alone until it is ACTIVE"),
-                None,
-            ));
-            continue;
-        }
-        if let Some(&ri) =
-            unjudged_by.get(&(a.principal_type, &a.principal_id, &a.permission_set_arn))
-        {
-            *unjudged_count.entry(ri).or_default() += 1;
-            continue;
-        }
-        let detail = match a.principal_type {
-            PrincipalType::User => "not declared; held by a user, not a group".to_owned(),
-            PrincipalType::Group => "not declared".to_owned(),
-        };
-        undeclared.push(finding(live, a, name_of(a), detail, None));
-    }
-    for u in &mut unresolved {
-        if let Some(n) = u.rule {
-            u.unjudged_live_assignments = unjudged_count.get(&(n - 1)).copied().unwrap_or(0);
-        }
-    }
-
-    let mut missing = Vec::new();
-    for (a, &(ri, ti)) in &desired {
-        if live.assignments.contains(a) {
-            continue;
-        }
-        let r = &resolved[ri];
-        let name = r
-            .principals
-            .iter()
-            .find(|(k, id, _)| *k == a.principal_type && *id == a.principal_id)
-            .map(|p| p.2.to_owned());
-        let detail = format!("{}: {}", r.rule.label(), r.target_labels[ti]);
-        missing.push(finding(live, a, name, detail, Some(r.rule.number)));
-    }
-
-    let mut expiring = Vec::new();
-    for r in &resolved {
-        let Some(e) = &r.rule.expiry else { continue };
-        let days_left = today.days_until(e.expires);
-        if !(0..=warn_expiring_days).contains(&days_left) {
-            continue;
-        }
-        let live_assignments = desired
-            .iter()
-            .filter(|(a, (ri, _))| {
-                resolved[*ri].rule.number == r.rule.number && live.assignments.contains(*a)
-            })
-            .count();
-        expiring.push(Expiring {
-            rule: r.rule.number,
-            rule_label: r.rule.label(),
-            principals: r
-                .rule
-                .principals
-                .iter()
-                .map(|p| format!("{} {}", p.value.kind.noun(), p.value.name))
-                .collect(),
-            owner: e.owner.clone(),
-            expires: e.expires,
-            days_left,
-            live_assignments,
-        });
-    }
-
-    let mut out_of_sync = Vec::new();
-    for (ps, accounts) in &live.not_provisioned {
-        if !owned.contains(ps) {
-            continue;
-        }
-        for account in accounts {
-            out_of_sync.push(OutOfSync {
-                permission_set_arn: ps.clone(),
-                permission_set_name: live.permission_set_name(ps).to_owned(),
-                account_id: account.clone(),
-                account_name: live
-                    .org
-                    .account(account)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_default(),
-            });
-        }
-    }
-    out_of_sync.sort_by(|x, y| {
-        (&x.permission_set_name, &x.account_id).cmp(&(&y.permission_set_name, &y.account_id))
-    });
-
     for v in [
-        &mut undeclared,
+        &mut judged.undeclared,
         &mut missing,
-        &mut expired_live,
-        &mut deleted_principals,
-        &mut inactive_accounts,
+        &mut judged.expired,
+        &mut judged.deleted_principals,
+        &mut judged.inactive_accounts,
     ] {
         sort_findings(v);
     }
-    unresolved.sort_by(|x, y| (x.line, x.rule, &x.message).cmp(&(y.line, y.rule, &y.message)));
-    unresolved.dedup();
-
+    let expiring = expiring(&resolution, &expansion, live, warn_expiring_days);
+    let out_of_sync = out_of_sync(live, &scope);
+    let unresolved = unresolved(&resolution, &judged.unjudged);
     let mut summary = DriftSummary {
         needs_action: false,
-        undeclared: undeclared.len(),
-        undeclared_users: undeclared
+        undeclared: judged.undeclared.len(),
+        undeclared_users: judged
+            .undeclared
             .iter()
             .filter(|f| f.principal_type == PrincipalType::User)
             .count(),
         missing: missing.len(),
-        expired: expired_live.len(),
+        expired: judged.expired.len(),
         expiring: expiring.len(),
-        deleted_principals: deleted_principals.len(),
+        deleted_principals: judged.deleted_principals.len(),
         out_of_sync: out_of_sync.len(),
-        inactive_accounts: inactive_accounts.len(),
+        inactive_accounts: judged.inactive_accounts.len(),
         unresolved: unresolved.len(),
-        outside_scope: outside.assignments,
+        outside_scope: judged.outside.assignments,
     };
     summary.needs_action = summary.undeclared
         + summary.missing
@@ -499,16 +315,178 @@ pub fn drift(
         today,
         warn_expiring_days,
         summary,
-        undeclared,
+        undeclared: judged.undeclared,
         missing,
-        expired: expired_live,
+        expired: judged.expired,
         expiring,
-        deleted_principals,
+        deleted_principals: judged.deleted_principals,
         out_of_sync,
-        inactive_accounts,
+        inactive_accounts: judged.inactive_accounts,
         unresolved,
-        outside_scope: outside,
+        outside_scope: judged.outside,
     }
+}
+
+/// The live assignments sorted into the report's sections.
+struct Judgements {
+    undeclared: Vec<Finding>,
+    expired: Vec<Finding>,
+    deleted_principals: Vec<Finding>,
+    inactive_accounts: Vec<Finding>,
+    outside: OutsideScope,
+    /// Per rule that did not fully resolve, the live assignments not judged.
+    unjudged: BTreeMap<RuleIndex, usize>,
+}
+
+fn judge(
+    resolution: &Resolution<'_>,
+    classes: &Classification<'_, '_>,
+    live: &LiveState,
+) -> Judgements {
+    let mut out = Judgements {
+        undeclared: Vec::new(),
+        expired: Vec::new(),
+        deleted_principals: Vec::new(),
+        inactive_accounts: Vec::new(),
+        outside: OutsideScope {
+            complete: live
+                .permission_sets
+                .keys()
+                .all(|ps| live.read_permission_sets.contains(ps)),
+            ..OutsideScope::default()
+        },
+        unjudged: BTreeMap::new(),
+    };
+    for j in &classes.live {
+        let a = j.assignment;
+        let name = || {
+            live.principals
+                .name_of(a.principal_type, &a.principal_id)
+                .map(str::to_owned)
+        };
+        match j.class {
+            Class::Unchanged => {}
+            Class::OutsideScope => {
+                out.outside.assignments += 1;
+                *out.outside
+                    .by_permission_set
+                    .entry(live.permission_set_name(&a.permission_set_arn).to_owned())
+                    .or_default() += 1;
+            }
+            Class::InactiveAccount { .. } => {
+                let state = live.org.account(&a.account_id).map(|x| x.state);
+                let state = state.map_or("UNKNOWN", AccountState::as_str);
+                let detail = format!("account is {state}: left alone until it is ACTIVE");
+                out.inactive_accounts
+                    .push(finding(live, a, name(), detail, None));
+            }
+            Class::Unjudged(rule) => *out.unjudged.entry(rule).or_default() += 1,
+            Class::Delete(reason) => {
+                let detail = reason.describe(resolution);
+                let (list, name, rule) = match reason {
+                    DeleteReason::Expired(rule) => (&mut out.expired, name(), Some(rule.number())),
+                    DeleteReason::PrincipalDeleted => (&mut out.deleted_principals, None, None),
+                    DeleteReason::Undeclared => (&mut out.undeclared, name(), None),
+                };
+                let detail = match (reason, a.principal_type) {
+                    (DeleteReason::Undeclared, PrincipalType::User) => {
+                        format!("{detail}; held by a user, not a group")
+                    }
+                    _ => detail,
+                };
+                list.push(finding(live, a, name, detail, rule));
+            }
+        }
+    }
+    out
+}
+
+/// The references that no longer resolve, each with the live assignments
+/// its rule leaves unjudged.
+fn unresolved(
+    resolution: &Resolution<'_>,
+    unjudged: &BTreeMap<RuleIndex, usize>,
+) -> Vec<Unresolved> {
+    let by_rule = resolution.rules.iter().flat_map(|r| {
+        r.errors.iter().map(|e| Unresolved {
+            rule: Some(r.index.number()),
+            line: e.line,
+            message: e.message.clone(),
+            unjudged_live_assignments: unjudged.get(&r.index).copied().unwrap_or(0),
+        })
+    });
+    let scope = resolution.scope_errors.iter().map(|e| Unresolved {
+        rule: None,
+        line: e.line,
+        message: e.message.clone(),
+        unjudged_live_assignments: 0,
+    });
+    let mut out: Vec<Unresolved> = by_rule.chain(scope).collect();
+    out.sort_by(|x, y| (x.line, x.rule, &x.message).cmp(&(y.line, y.rule, &y.message)));
+    out.dedup();
+    out
+}
+
+/// The exceptions ending within `warn_days`, with the live assignments each
+/// holds today.
+fn expiring(
+    resolution: &Resolution<'_>,
+    expansion: &Expansion,
+    live: &LiveState,
+    warn_days: i64,
+) -> Vec<Expiring> {
+    let soon = expansion
+        .expiring
+        .iter()
+        .filter(|e| e.days_left <= warn_days);
+    soon.map(|e| {
+        let rule = resolution.rule(e.rule).rule;
+        let live_assignments = expansion
+            .desired
+            .iter()
+            .filter(|(a, p)| p.rule == e.rule && live.assignments.contains(*a))
+            .count();
+        Expiring {
+            rule: e.rule.number(),
+            rule_label: rule.label(),
+            principals: rule
+                .principals
+                .iter()
+                .map(|p| format!("{} {}", p.value.kind.noun(), p.value.name))
+                .collect(),
+            owner: e.owner.clone(),
+            expires: e.expires,
+            days_left: e.days_left,
+            live_assignments,
+        }
+    })
+    .collect()
+}
+
+/// The owned permission sets OUT_OF_SYNC, per account.
+fn out_of_sync(live: &LiveState, scope: &Scope) -> Vec<OutOfSync> {
+    let mut out = Vec::new();
+    for (ps, accounts) in &live.not_provisioned {
+        if !scope.owns(ps) {
+            continue;
+        }
+        for account in accounts {
+            out.push(OutOfSync {
+                permission_set_arn: ps.clone(),
+                permission_set_name: live.permission_set_name(ps).to_owned(),
+                account_id: account.clone(),
+                account_name: live
+                    .org
+                    .account(account)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    out.sort_by(|x, y| {
+        (&x.permission_set_name, &x.account_id).cmp(&(&y.permission_set_name, &y.account_id))
+    });
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -594,20 +572,15 @@ fn sections(r: &DriftReport) -> Vec<Section<'_>> {
                 .expiring
                 .iter()
                 .map(|e| {
-                    let when = match e.days_left {
-                        0 => "today".to_owned(),
-                        1 => "tomorrow".to_owned(),
-                        d => format!("in {d} days"),
-                    };
-                    let owner = e
-                        .owner
-                        .as_deref()
-                        .map(|o| format!(", owner {o}"))
-                        .unwrap_or_default();
                     vec![
                         e.rule_label.clone(),
                         e.principals.join(", "),
-                        format!("{} ({when}{owner})", e.expires),
+                        format!(
+                            "{} ({}{})",
+                            e.expires,
+                            days_in_words(e.days_left),
+                            owner_suffix(e.owner.as_deref())
+                        ),
                         e.live_assignments.to_string(),
                     ]
                 })

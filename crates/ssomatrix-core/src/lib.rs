@@ -7,10 +7,12 @@
 //! "today" is a parameter), which is what makes plans reproducible.
 
 mod ambiguity;
+pub mod classify;
 pub mod config;
 pub mod date;
 pub mod drift;
 pub mod escape;
+pub mod expand;
 pub mod ids;
 pub mod live;
 pub mod org;
@@ -18,7 +20,9 @@ pub mod plan;
 pub mod policy;
 pub mod ports;
 pub mod render;
+pub mod resolve;
 pub mod schema;
+pub mod scope;
 pub mod snapshot;
 pub mod suggest;
 pub mod yaml;

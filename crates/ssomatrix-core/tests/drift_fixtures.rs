@@ -17,7 +17,7 @@ use ssomatrix_core::date::Date;
 use ssomatrix_core::drift::{self, DRIFT_MARKER};
 use ssomatrix_core::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
 use ssomatrix_core::live::Assignment;
-use ssomatrix_core::plan::EXPIRY_WARNING_DAYS;
+use ssomatrix_core::plan::{EXPIRY_WARNING_DAYS, plan};
 use ssomatrix_core::render::{GITHUB_COMMENT_LIMIT, TextStyle};
 use ssomatrix_core::snapshot::Snapshot;
 
@@ -55,6 +55,9 @@ fn check(name: &str) {
         EXPIRY_WARNING_DAYS,
     );
     assert_eq!(report.needs_action(), expect_action, "{name}: needs action");
+    if let Ok(plan) = plan(&config, &live, Date::parse(TODAY).unwrap()) {
+        support::assert_drift_agrees(name, &plan, &report);
+    }
 
     let text = drift::text(&report, TextStyle::default());
     let md = drift::markdown(&report);
@@ -91,6 +94,7 @@ fixture_tests!(check;
     drift_09_unresolved_references => "09-unresolved-references",
     drift_10_outside_scope_counts => "10-outside-scope-counts",
     drift_11_hostile_names => "11-hostile-names",
+    drift_12_left_alone_as_apply_leaves_it => "12-left-alone-as-apply-leaves-it",
 );
 
 /// A drift fixture per section plus a clean one, each a test of its own.

@@ -15,15 +15,18 @@ use std::path::{Path, PathBuf};
 
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
+use ssomatrix_core::drift;
 use ssomatrix_core::live::LiveState;
-use ssomatrix_core::plan::{Plan, plan};
+use ssomatrix_core::plan::{EXPIRY_WARNING_DAYS, Plan, plan};
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_core::snapshot::Snapshot;
 
-const TODAY: &str = "2026-06-15";
+fn today() -> Date {
+    Date::parse("2026-06-15").unwrap()
+}
 
 /// Plans one fixture folder; `Err(text)` holds the errors.
-fn run(dir: &Path) -> Result<(Plan, LiveState), String> {
+fn run(dir: &Path) -> Result<(Config, Plan, LiveState), String> {
     let read = |f: &str| {
         fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()))
     };
@@ -31,8 +34,8 @@ fn run(dir: &Path) -> Result<(Plan, LiveState), String> {
         Snapshot::parse("snapshot.yaml", &read("snapshot.yaml")).map_err(|e| e.to_string())?;
     let live = snapshot.to_live_state().map_err(|e| e.to_string())?;
     let config = Config::parse("config.yaml", &read("config.yaml")).map_err(|e| e.to_string())?;
-    let plan = plan(&config, &live, Date::parse(TODAY).unwrap()).map_err(|e| e.to_string())?;
-    Ok((plan, live))
+    let plan = plan(&config, &live, today()).map_err(|e| e.to_string())?;
+    Ok((config, plan, live))
 }
 
 fn snapshots(dir: &Path, f: impl FnOnce()) {
@@ -55,7 +58,7 @@ fn errors() -> PathBuf {
 
 fn check_plan(name: &str) {
     let dir = plans().join(name);
-    let (plan, live) =
+    let (config, plan, live) =
         run(&dir).unwrap_or_else(|e| panic!("{name}: expected a plan, got errors:\n{e}"));
     let text = render::text(&plan, TextStyle::default());
     let md = render::markdown(&plan, &live);
@@ -63,6 +66,8 @@ fn check_plan(name: &str) {
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed["summary"]["create"], plan.creates().count());
     assert!(md.len() <= render::GITHUB_COMMENT_LIMIT);
+    let report = drift::drift(&config, &live, today(), EXPIRY_WARNING_DAYS);
+    support::assert_drift_agrees(name, &plan, &report);
     snapshots(&dir, || {
         insta::assert_snapshot!("plan", text);
         insta::assert_snapshot!("plan.md", md);
@@ -74,7 +79,7 @@ fn check_errors(name: &str) {
     let dir = errors().join(name);
     let errors = match run(&dir) {
         Err(errors) => errors,
-        Ok((plan, _)) => panic!(
+        Ok((_, plan, _)) => panic!(
             "{name}: expected errors, got a plan:\n{}",
             render::text(&plan, TextStyle::default())
         ),

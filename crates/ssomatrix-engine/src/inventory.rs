@@ -22,11 +22,11 @@ use ssomatrix_core::ids::{
 };
 use ssomatrix_core::live::{Assignment, LiveState, Principals};
 use ssomatrix_core::org::{Account, NodeId, OrgTree, Ou};
-use ssomatrix_core::plan::{permission_sets_to_read, principal_names};
 use ssomatrix_core::ports::{
     ErrorKind, IdentityStore, InstanceInfo, Organizations, PortError, ProvisioningFilter, SsoAdmin,
     Sts,
 };
+use ssomatrix_core::scope::{Scope, principal_names};
 use ssomatrix_core::snapshot::{
     SNAPSHOT_FORMAT_VERSION, Snapshot, SnapshotAccount, SnapshotOrganization, SnapshotOu,
     SnapshotPermissionSet, SnapshotPrincipal,
@@ -574,7 +574,7 @@ async fn read_state<S: SsoAdmin, I: IdentityStore, O: Organizations + Sts>(
                 if all_sets {
                     all.keys().cloned().collect()
                 } else {
-                    permission_sets_to_read(config, all)
+                    Scope::of(config, all).to_read
                 }
             },
             options,

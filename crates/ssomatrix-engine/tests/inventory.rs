@@ -252,7 +252,7 @@ fn expected_calls(
                 .any(|p| p.value.kind == *k && live.principals.id_of(*k, &p.value.name) == Some(id))
         })
         .collect();
-    let names = ssomatrix_core::plan::principal_names(config);
+    let names = ssomatrix_core::scope::principal_names(config);
     let mut calls = BTreeMap::new();
     let mut add = |op, n: u64| {
         if n > 0 {

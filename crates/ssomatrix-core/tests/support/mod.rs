@@ -4,8 +4,13 @@
 //! (or a listed folder is gone).
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
+
+use ssomatrix_core::drift::{DriftReport, Finding};
+use ssomatrix_core::live::Assignment;
+use ssomatrix_core::plan::{Change, Plan};
 
 /// The folders of `dir` that hold a `config.yaml`, by name, sorted.
 pub fn folders(dir: &Path) -> Vec<String> {
@@ -36,6 +41,36 @@ pub fn assert_all_listed(dir: &Path, listed: &[&str], at_least: usize) {
         "expected at least {at_least} fixtures in {}, found {}",
         dir.display(),
         on_disk.len()
+    );
+}
+
+/// Fails unless the drift report's sections say what the plan does: the
+/// sections whose findings `apply` deletes list exactly the plan's deletes,
+/// and the missing assignments exactly its creates.
+pub fn assert_drift_agrees(name: &str, plan: &Plan, report: &DriftReport) {
+    let of = |f: &Finding| Assignment {
+        account_id: f.account_id.clone(),
+        permission_set_arn: f.permission_set_arn.clone(),
+        principal_type: f.principal_type,
+        principal_id: f.principal_id.clone(),
+    };
+    let deleted: BTreeSet<Assignment> = report
+        .undeclared
+        .iter()
+        .chain(&report.expired)
+        .chain(&report.deleted_principals)
+        .map(of)
+        .collect();
+    let deletes: BTreeSet<Assignment> = plan.deletes().map(Change::assignment).collect();
+    assert_eq!(
+        deleted, deletes,
+        "{name}: drift's deleting sections vs the plan's deletes"
+    );
+    let missing: BTreeSet<Assignment> = report.missing.iter().map(of).collect();
+    let creates: BTreeSet<Assignment> = plan.creates().map(Change::assignment).collect();
+    assert_eq!(
+        missing, creates,
+        "{name}: drift's missing vs the plan's creates"
     );
 }
 
