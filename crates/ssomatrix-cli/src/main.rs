@@ -27,15 +27,15 @@ macro_rules! err {
     }};
 }
 
-mod apply;
 mod cli;
 mod commands;
 mod delegated;
 mod files;
-mod load;
 mod output;
 mod saved_plan;
 mod source;
+mod steps;
+mod summary;
 
 use std::process::ExitCode;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use ssomatrix_core::policy::{self, Now, Refusal};
 
-use crate::load::problems;
+use crate::steps::problems;
 
 /// Accepts the saved plan at `path` only when it is exactly what `now`
 /// gives; otherwise says which of the file, the live state, the day or the

@@ -1,14 +1,17 @@
-//! The inputs every command shares: today's date, the assignments file, the
-//! live state, and the plan made from them. `commands` and `apply` both use
-//! these; neither imports the other's internals.
+//! The steps the commands share: today's date, the assignments file, the
+//! live state, the plan made from them, and what apply may reprovision.
+//! Every command uses these; this module uses no command.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
+use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{self, Plan};
+use ssomatrix_core::scope::Scope;
 use ssomatrix_engine::inventory::{self, Progress};
 use ssomatrix_engine::{Client, ReadOptions};
 
@@ -131,4 +134,16 @@ pub fn make_plan(config: &Config, live: &LiveState) -> anyhow::Result<Plan> {
 /// The plan as of `date`.
 pub fn plan_on(config: &Config, live: &LiveState, date: Date) -> anyhow::Result<Plan> {
     plan::plan(config, live, date).map_err(|e| problems(&config.file, &e.0))
+}
+
+/// The owned permission sets, ARN → name: what apply may reprovision.
+pub fn owned_names(config: &Config, live: &LiveState) -> BTreeMap<PermissionSetArn, String> {
+    Scope::of(config, &live.permission_sets)
+        .owned
+        .into_iter()
+        .map(|arn| {
+            let name = live.permission_set_name(&arn).to_owned();
+            (arn, name)
+        })
+        .collect()
 }

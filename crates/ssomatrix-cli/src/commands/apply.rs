@@ -1,7 +1,8 @@
-//! `apply` and `reprovision`: the write path, with its safety gates (delete
-//! budget, confirmation, stale saved plans), signal handling, progress and
-//! the final report.
+//! `apply`: the write path, with its safety gates (delete budget,
+//! confirmation, stale saved plans), signal handling, progress and the
+//! final report.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,28 +11,25 @@ use std::time::Duration;
 
 use anyhow::bail;
 use serde::Serialize;
-use std::collections::BTreeMap;
-
-use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
-use ssomatrix_core::plan::{Action, Plan};
+use ssomatrix_core::plan::Plan;
 use ssomatrix_core::policy::{DeleteBudget, Now};
 use ssomatrix_core::render::{self, TextStyle};
-use ssomatrix_core::scope::Scope;
 use ssomatrix_engine::client::UNREACHABLE_STOP_AFTER;
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, ApplyReport, Outcome};
 use ssomatrix_engine::reprovision::{self, AccountFacts, ProvisionReport};
 
-use crate::cli::{ApplyArgs, ReprovisionArgs};
+use crate::cli::ApplyArgs;
 use crate::delegated;
-use crate::files::{Named, check_outputs};
-use crate::load::{
-    LoadedConfig, load_config, load_config_bound, plan_on, read_live, report_calls, today,
-};
+use crate::files::{Named, check_outputs, write_atomic};
 use crate::output;
 use crate::saved_plan;
 use crate::source::{Source, with_client};
+use crate::steps::{
+    LoadedConfig, load_config_bound, owned_names, plan_on, read_live, report_calls, today,
+};
+use crate::summary::summarise;
 
 #[derive(Debug, Serialize)]
 struct Report<'a> {
@@ -292,141 +290,10 @@ fn write_report(path: &Path, plan: &Plan, run: &Run) -> anyhow::Result<()> {
         operations: &run.report.operations,
         reprovisioning: &run.provisioned,
     };
-    crate::files::write_atomic(path, &(serde_json::to_string_pretty(&r)? + "\n"))
-}
-
-/// The owned permission sets, ARN → name: what apply may reprovision.
-fn owned_names(config: &Config, live: &LiveState) -> BTreeMap<PermissionSetArn, String> {
-    Scope::of(config, &live.permission_sets)
-        .owned
-        .into_iter()
-        .map(|arn| {
-            let name = live.permission_set_name(&arn).to_owned();
-            (arn, name)
-        })
-        .collect()
+    write_atomic(path, &(serde_json::to_string_pretty(&r)? + "\n"))
 }
 
 /// `show_progress` loops until the executor's arm of the select wins.
 fn unreachable_progress() -> ApplyReport {
     ApplyReport::default()
-}
-
-fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &LiveState) {
-    let created = report
-        .operations
-        .iter()
-        .filter(|o| o.change.action == Action::Create && o.outcome == Outcome::Succeeded)
-        .count();
-    let deleted = report
-        .operations
-        .iter()
-        .filter(|o| o.change.action == Action::Delete && o.outcome == Outcome::Succeeded)
-        .count();
-    let not_started = report.count(|o| *o == Outcome::NotStarted);
-    let withheld = report.count(|o| *o == Outcome::NeedsManagementAccount);
-    let failed = report.operations.len() - created - deleted - not_started - withheld;
-    errln!(
-        "{}: {created} created, {deleted} deleted, {failed} failed{}{}; {} permission set(s) reprovisioned",
-        if report.interrupted {
-            "Apply interrupted"
-        } else {
-            "Apply complete"
-        },
-        if not_started > 0 {
-            format!(", {not_started} not started (the next run does them)")
-        } else {
-            String::new()
-        },
-        if withheld > 0 {
-            format!(
-                ", {withheld} not done (they need the management account's credentials: the caller is a delegated administrator)"
-            )
-        } else {
-            String::new()
-        },
-        reprovisioned_sets(provisioned)
-    );
-    for o in report
-        .operations
-        .iter()
-        .filter(|o| !matches!(o.outcome, Outcome::Succeeded | Outcome::NotStarted))
-    {
-        let why = match &o.outcome {
-            Outcome::Failed { reason } => format!("FAILED: {reason}"),
-            Outcome::Error { message } => message.clone(),
-            Outcome::TimedOut => "no final status before the timeout".to_owned(),
-            Outcome::NeedsManagementAccount => {
-                delegated::why_not_done(live, &o.change.permission_set_name)
-            }
-            Outcome::Succeeded | Outcome::NotStarted => String::new(),
-        };
-        errln!(
-            "  ! {} {} {} in {} ({}): {why}",
-            o.change.action,
-            o.change.permission_set_name,
-            o.change.principal_label(),
-            o.change.account_id,
-            o.change.account_name
-        );
-    }
-    for p in provisioned
-        .iter()
-        .filter(|p| p.outcome != Outcome::Succeeded)
-    {
-        if p.outcome == Outcome::NeedsManagementAccount {
-            errln!(
-                "  ! reprovision {}: {}",
-                p.permission_set_name,
-                delegated::why_not_done(live, &p.permission_set_name)
-            );
-            continue;
-        }
-        errln!(
-            "  ! reprovision {} on {}: {:?}",
-            p.permission_set_name,
-            p.target,
-            p.outcome
-        );
-    }
-}
-
-/// Permission sets every provisioning of which succeeded (a set may be
-/// provisioned account by account).
-fn reprovisioned_sets(provisioned: &[ProvisionReport]) -> usize {
-    let mut sets: BTreeMap<&PermissionSetArn, bool> = BTreeMap::new();
-    for p in provisioned {
-        *sets.entry(&p.permission_set_arn).or_insert(true) &= p.outcome == Outcome::Succeeded;
-    }
-    sets.values().filter(|ok| **ok).count()
-}
-
-pub async fn reprovision_only(args: ReprovisionArgs) -> anyhow::Result<ExitCode> {
-    let config = load_config(&args.config)?;
-    let source = Source::open_writable(&args.source).await?;
-    let live = read_live(&source, &args.source, &config).await?;
-    let mut owned = owned_names(&config, &live);
-    let withheld = delegated::withhold_reprovisioning(&mut owned, &live);
-    let budget = source.budget(&args.source);
-    let mut provisioned = with_client!(&source, budget, |client| {
-        reprovision::reprovision(
-            &client,
-            &live.instance_arn,
-            &owned,
-            &AccountFacts::from_live(&live),
-            &ApplyOptions::default(),
-        )
-        .await
-        .map_err(|e| source.explain(e.into()))?
-    });
-    source.save()?;
-    delegated::explain_access_denied(&live, &mut ApplyReport::default(), &mut provisioned);
-    provisioned.extend(withheld);
-    summarise(&ApplyReport::default(), &provisioned, &live);
-    let ok = provisioned.iter().all(|p| p.outcome == Outcome::Succeeded);
-    Ok(if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
