@@ -14,11 +14,12 @@ use std::path::{Path, PathBuf};
 
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
-use ssomatrix_core::drift::{self, DRIFT_MARKER};
+use ssomatrix_core::drift;
 use ssomatrix_core::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::plan::{EXPIRY_WARNING_DAYS, plan};
-use ssomatrix_core::render::{GITHUB_COMMENT_LIMIT, TextStyle};
+use ssomatrix_core::render::drift::DRIFT_MARKER;
+use ssomatrix_core::render::{self, GITHUB_COMMENT_LIMIT, TextStyle};
 use ssomatrix_core::snapshot::Snapshot;
 
 const TODAY: &str = "2026-06-15";
@@ -59,9 +60,9 @@ fn check(name: &str) {
         support::assert_drift_agrees(name, &plan, &report);
     }
 
-    let text = drift::text(&report, TextStyle::default());
-    let md = drift::markdown(&report);
-    let json = drift::json(&report);
+    let text = render::drift::text(&report, TextStyle::default());
+    let md = render::drift::markdown(&report);
+    let json = render::drift::json(&report);
     assert!(md.starts_with(DRIFT_MARKER), "{name}: marker first");
     assert!(md.len() <= GITHUB_COMMENT_LIMIT);
     let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -129,7 +130,7 @@ fn drift_markdown_stays_within_the_issue_limit() {
         EXPIRY_WARNING_DAYS,
     );
     assert_eq!(report.deleted_principals.len(), 3000);
-    let md = drift::markdown(&report);
+    let md = render::drift::markdown(&report);
     assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{} chars", md.len());
     assert!(md.starts_with(DRIFT_MARKER));
     assert!(

@@ -108,9 +108,12 @@ fn outputs(name: &str) -> Vec<(&'static str, String)> {
         ("plan text", render::text(&plan, TextStyle::default())),
         ("plan text in colour", render::text(&plan, color)),
         ("plan markdown", render::markdown(&plan, &live)),
-        ("drift text", drift::text(&report, TextStyle::default())),
-        ("drift text in colour", drift::text(&report, color)),
-        ("drift markdown", drift::markdown(&report)),
+        (
+            "drift text",
+            render::drift::text(&report, TextStyle::default()),
+        ),
+        ("drift text in colour", render::drift::text(&report, color)),
+        ("drift markdown", render::drift::markdown(&report)),
     ]
 }
 

@@ -242,7 +242,7 @@ fn drift_with(deleted: usize, missing: usize) -> ssomatrix_core::drift::DriftRep
 #[test]
 fn a_huge_drift_report_lists_every_finding_that_leads_to_a_delete() {
     let report = drift_with(300, 20_000);
-    let md = ssomatrix_core::drift::markdown(&report);
+    let md = ssomatrix_core::render::drift::markdown(&report);
     assert!(md.len() <= GITHUB_COMMENT_LIMIT, "{} bytes", md.len());
     assert!(md.contains("> [!NOTE]\n> **Shortened to fit an issue:** every finding that `apply` would delete is listed, missing assignments are counted by permission set and OU"), "{md}");
     for f in &report.deleted_principals {
@@ -264,7 +264,7 @@ fn a_huge_drift_report_lists_every_finding_that_leads_to_a_delete() {
 
 #[test]
 fn a_drift_report_that_fits_is_not_shortened() {
-    let md = ssomatrix_core::drift::markdown(&drift_with(300, 0));
+    let md = ssomatrix_core::render::drift::markdown(&drift_with(300, 0));
     assert!(!md.contains("[!NOTE]") && !md.contains("[!CAUTION]"));
     assert_eq!(md.matches("| group &lt;deleted ").count(), 300);
 }

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use ssomatrix_core::drift::{self, ReadStrategy};
-use ssomatrix_core::render::TextStyle;
+use ssomatrix_core::render::{self, TextStyle};
 
 use super::EXIT_CHANGES;
 use crate::cli::{DriftArgs, Inventory, PlanFormat};
@@ -22,14 +22,14 @@ pub async fn drift(args: DriftArgs, no_color: bool) -> anyhow::Result<ExitCode> 
         Inventory::Exhaustive => ReadStrategy::Exhaustive,
     });
     let out = match args.format {
-        PlanFormat::Text => drift::text(
+        PlanFormat::Text => render::drift::text(
             &report,
             TextStyle {
                 color: output::stdout_colour(no_color),
             },
         ),
-        PlanFormat::Markdown => drift::markdown(&report),
-        PlanFormat::Json => drift::json(&report),
+        PlanFormat::Markdown => render::drift::markdown(&report),
+        PlanFormat::Json => render::drift::json(&report),
     };
     output::stdout(&out)?;
     if args.detailed_exitcode && report.needs_action() {

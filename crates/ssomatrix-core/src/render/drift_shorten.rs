@@ -7,9 +7,12 @@
 //! deletes do not fit, the body says so at the top, counts all of them and
 //! lists as many as fit; none is ever dropped silently.
 
-use super::{Effect, Finding, Section, markdown_section, markdown_section_head, markdown_table};
-use crate::render::GITHUB_COMMENT_LIMIT;
-use crate::render::shorten::{TallyLevel, count, diff_block, tally, thousands};
+use super::GITHUB_COMMENT_LIMIT;
+use super::drift::{
+    Effect, Section, markdown_rows, markdown_section, markdown_section_head, markdown_table,
+};
+use super::tally::{TallyLevel, count, diff_block, tally, thousands};
+use crate::drift::Finding;
 
 /// Room kept for the note at the top, whose counts are known last.
 const NOTE_RESERVE: usize = 1_200;
@@ -88,7 +91,7 @@ fn creates_counted(s: &Section<'_>, findings: &[Finding], room: usize) -> (Strin
 /// The issue body when the full one is over GitHub's limit.
 pub(super) fn markdown(sections: &[Section<'_>], head: &str, tail: &str) -> String {
     let shown: Vec<&Section<'_>> = sections.iter().filter(|s| !s.rows.is_empty()).collect();
-    let rows: Vec<Vec<String>> = shown.iter().map(|s| super::markdown_rows(s)).collect();
+    let rows: Vec<Vec<String>> = shown.iter().map(|s| markdown_rows(s)).collect();
     let full: Vec<String> = shown
         .iter()
         .zip(&rows)
