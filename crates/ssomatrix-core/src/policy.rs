@@ -473,6 +473,30 @@ mod tests {
         );
     }
 
+    /// The plan warns about the budget exactly when apply would refuse it
+    /// without `--allow-deletes`: the planner and the gate share one rule.
+    #[test]
+    fn the_plans_budget_warning_agrees_with_the_gate() {
+        for max_deletes in [4, 5] {
+            let text = CONFIG.replacen(
+                "  max_deletes: 8\n",
+                &format!("  max_deletes: {max_deletes}\n"),
+                1,
+            );
+            assert_ne!(text, CONFIG);
+            let config = Config::parse("assignments.example.yaml", &text).unwrap();
+            let plan = plan::plan(&config, &live(&snapshot()), day("2026-11-24")).unwrap();
+            let warned = plan
+                .warnings
+                .iter()
+                .any(|w| w.kind == plan::WarningKind::DeleteBudget);
+            let refused = DeleteBudget::new(config.max_deletes, None)
+                .check(&plan)
+                .is_err();
+            assert_eq!((warned, refused), (max_deletes == 4, max_deletes == 4));
+        }
+    }
+
     /// Checks `saved` against the example as of `today`, with `snapshot` as
     /// the live state and `sha` as the file's digest.
     fn check(saved: &str, snapshot: &Snapshot, sha: &str, today: &str) -> Result<(), Refusal> {

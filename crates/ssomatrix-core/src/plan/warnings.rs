@@ -9,6 +9,7 @@ use crate::config::{Config, ScopeSets};
 use crate::expand::{Expansion, days_in_words, owner_suffix};
 use crate::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
 use crate::live::LiveState;
+use crate::policy::DeleteBudget;
 use crate::resolve::Resolution;
 use crate::scope::Scope;
 
@@ -307,8 +308,11 @@ fn delegated_administrator(live: &LiveState, scope: &Scope, changes: &[Change]) 
     out
 }
 
+/// Warns when apply would refuse the plan without `--allow-deletes`: the
+/// same arithmetic as apply's gate.
 fn delete_budget(config: &Config, summary: Summary) -> Option<Warning> {
-    (summary.delete > config.max_deletes as usize).then(|| {
+    let budget = DeleteBudget::new(config.max_deletes, None);
+    (!budget.allows(summary.delete)).then(|| {
         warning(
             WarningKind::DeleteBudget,
             format!(
