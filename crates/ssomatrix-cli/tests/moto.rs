@@ -450,11 +450,22 @@ fn change(
         "account_name": account,
         "account_ou_path": ou_path(seeded, &a.parent),
         "reason": reason,
+        "reason_kind": reason_kind(action, reason),
     });
     if let Some(rule) = rule {
         c["rule"] = json!(rule);
     }
     c
+}
+
+/// The `reason_kind` the planner writes next to `reason`.
+fn reason_kind(action: &str, reason: &str) -> &'static str {
+    match (action, reason) {
+        ("create", _) => "missing",
+        (_, "not declared") => "undeclared",
+        (_, "principal no longer exists") => "principal_deleted",
+        _ => "expired",
+    }
 }
 
 fn ou_path(seeded: &Snapshot, node: &NodeId) -> String {

@@ -211,6 +211,7 @@ const FIELDS: &[&str] = &[
     "account_name",
     "account_ou_path",
     "reason",
+    "reason_kind",
     "rule",
 ];
 

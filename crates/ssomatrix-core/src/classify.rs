@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::expand::{Expansion, Provenance, owner_suffix};
 use crate::ids::{AccountState, PermissionSetArn, PrincipalId, PrincipalType};
 use crate::live::{Assignment, LiveState};
@@ -38,6 +40,34 @@ impl DeleteReason {
                 };
                 format!("expired {date}: {}{owner}", rule.label())
             }
+        }
+    }
+}
+
+/// Why a change is planned or a finding reported, for machines: written as
+/// `reason_kind` next to the sentence in the plan's and the drift report's
+/// JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonKind {
+    /// A rule in force declares it and it is not live: created.
+    Missing,
+    /// No rule declares it: deleted.
+    Undeclared,
+    /// The exception that declared it has ended: deleted.
+    Expired,
+    /// Its principal no longer exists: deleted.
+    PrincipalDeleted,
+    /// Its account is not ACTIVE: left alone (drift reports only).
+    InactiveAccount,
+}
+
+impl From<DeleteReason> for ReasonKind {
+    fn from(reason: DeleteReason) -> ReasonKind {
+        match reason {
+            DeleteReason::Undeclared => ReasonKind::Undeclared,
+            DeleteReason::Expired(_) => ReasonKind::Expired,
+            DeleteReason::PrincipalDeleted => ReasonKind::PrincipalDeleted,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::classify::{Class, Classification, DeleteReason, classify};
+use crate::classify::{Class, Classification, DeleteReason, ReasonKind, classify};
 use crate::config::Config;
 use crate::date::Date;
 use crate::expand::{Expansion, expand};
@@ -43,6 +43,8 @@ pub struct Finding {
     pub principal_name: Option<String>,
     /// Why it is listed: the rule that wants it, "not declared", …
     pub detail: String,
+    /// `detail` for machines.
+    pub reason_kind: ReasonKind,
     /// The 1-based number of the rule concerned, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<usize>,
@@ -215,7 +217,7 @@ fn finding(
     live: &LiveState,
     a: &Assignment,
     principal_name: Option<String>,
-    detail: String,
+    (detail, reason_kind): (String, ReasonKind),
     rule: Option<usize>,
 ) -> Finding {
     let account = live.org.account(&a.account_id);
@@ -230,6 +232,7 @@ fn finding(
         principal_id: a.principal_id.clone(),
         principal_name,
         detail,
+        reason_kind,
         rule,
     }
 }
@@ -261,7 +264,13 @@ pub fn drift(
                 .principal(a.principal_type, &a.principal_id)
                 .map(|p| p.name.to_owned());
             let detail = m.provenance.describe(&resolution);
-            finding(live, a, name, detail, Some(r.index.number()))
+            finding(
+                live,
+                a,
+                name,
+                (detail, ReasonKind::Missing),
+                Some(r.index.number()),
+            )
         })
         .collect();
     for v in [
@@ -370,8 +379,13 @@ fn judge(
                 let state = live.org.account(&a.account_id).map(|x| x.state);
                 let state = state.map_or("UNKNOWN", AccountState::as_str);
                 let detail = format!("account is {state}: left alone until it is ACTIVE");
-                out.inactive_accounts
-                    .push(finding(live, a, name(), detail, None));
+                out.inactive_accounts.push(finding(
+                    live,
+                    a,
+                    name(),
+                    (detail, ReasonKind::InactiveAccount),
+                    None,
+                ));
             }
             Class::Unjudged(rule) => *out.unjudged.entry(rule).or_default() += 1,
             Class::Delete(reason) => {
@@ -387,7 +401,7 @@ fn judge(
                     }
                     _ => detail,
                 };
-                list.push(finding(live, a, name, detail, rule));
+                list.push(finding(live, a, name, (detail, reason.into()), rule));
             }
         }
     }

@@ -10,7 +10,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::{Class, Classification, DeleteReason, classify};
+use crate::classify::{Class, Classification, DeleteReason, ReasonKind, classify};
 use crate::config::Config;
 use crate::date::Date;
 use crate::expand::expand;
@@ -52,6 +52,10 @@ pub struct Change {
     /// Where the account sits: `Workloads/NonProd`, or `Root`.
     pub account_ou_path: String,
     pub reason: String,
+    /// `reason` for machines. Always written by the planner; a plan saved
+    /// before it existed reads as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_kind: Option<ReasonKind>,
     /// The 1-based number of the rule that wants a created assignment, or of
     /// the expired rule behind a delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -261,12 +265,13 @@ fn changes(
         let name = r
             .principal(a.principal_type, &a.principal_id)
             .map(|p| p.name.to_owned());
+        let reason = (m.provenance.describe(resolution), ReasonKind::Missing);
         change(
             live,
             Action::Create,
             a,
             name,
-            m.provenance.describe(resolution),
+            reason,
             Some(r.index.number()),
         )
     });
@@ -283,14 +288,8 @@ fn changes(
             DeleteReason::Expired(index) => Some(index.number()),
             DeleteReason::Undeclared | DeleteReason::PrincipalDeleted => None,
         };
-        Some(change(
-            live,
-            Action::Delete,
-            a,
-            name,
-            reason.describe(resolution),
-            rule,
-        ))
+        let why = (reason.describe(resolution), ReasonKind::from(reason));
+        Some(change(live, Action::Delete, a, name, why, rule))
     });
     let mut changes: Vec<Change> = creates.chain(deletes).collect();
     changes.sort_by(|x, y| (x.action, x.order()).cmp(&(y.action, y.order())));
@@ -302,7 +301,7 @@ fn change(
     action: Action,
     a: &Assignment,
     principal_name: Option<String>,
-    reason: String,
+    (reason, kind): (String, ReasonKind),
     rule: Option<usize>,
 ) -> Change {
     let account = live.org.account(&a.account_id);
@@ -321,6 +320,7 @@ fn change(
         account_name: account.map(|x| x.name.clone()).unwrap_or_default(),
         account_ou_path: live.org.account_location(&a.account_id),
         reason,
+        reason_kind: Some(kind),
         rule,
         needs_management_account: false,
     }

@@ -42,6 +42,7 @@ fn plan_with(changes: usize) -> Plan {
                 i % 40 + 1,
                 i % 40 * 4 + 2
             ),
+            reason_kind: None,
             rule: Some(i % 40 + 1),
             needs_management_account: false,
         })
