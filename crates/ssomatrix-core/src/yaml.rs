@@ -230,6 +230,52 @@ impl Walker {
     }
 }
 
+impl Walker {
+    /// A scalar: its line, whether it was a plain number or a null, and its
+    /// place as a key or a value.
+    fn scalar(&mut self, value: &str, style: TScalarStyle, anchor: usize, line: usize) {
+        if let Some(p) = self.node_path() {
+            if style == TScalarStyle::Plain
+                && value.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
+            {
+                self.lines.plain_numbers.insert(p.clone(), value.to_owned());
+            }
+            if style == TScalarStyle::Plain && matches!(value, "" | "~" | "null" | "Null" | "NULL")
+            {
+                self.lines.nulls.insert(p.clone());
+            }
+            self.lines.lines.entry(p).or_insert(line);
+            if self.stack.is_empty() && !value.is_empty() && value != "~" && value != "null" {
+                self.saw_content = true;
+            }
+        }
+        if anchor != 0 {
+            self.anchor_sizes.insert(anchor, 1);
+        }
+        let is_key = self.node_path().is_none();
+        self.node_done(1, is_key.then_some(value), line);
+    }
+
+    /// The end of a mapping or sequence: its size is known, for the aliases
+    /// that name it and for its parent.
+    fn end_collection(&mut self, line: usize) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let (anchor, size) = match frame {
+            Frame::Map { anchor, size, .. } | Frame::Seq { anchor, size, .. } => (anchor, size),
+        };
+        if anchor != 0 {
+            self.anchor_sizes.insert(anchor, size);
+        }
+        let was_key = self.complex_key_depth == Some(self.stack.len());
+        if was_key {
+            self.complex_key_depth = None;
+        }
+        self.node_done(size, None, line);
+    }
+}
+
 impl MarkedEventReceiver for Walker {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         if self.fatal.is_some() {
@@ -237,30 +283,7 @@ impl MarkedEventReceiver for Walker {
         }
         let line = mark.line();
         match ev {
-            Event::Scalar(value, style, anchor, _) => {
-                if let Some(p) = self.node_path() {
-                    if style == TScalarStyle::Plain
-                        && value.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
-                    {
-                        self.lines.plain_numbers.insert(p.clone(), value.clone());
-                    }
-                    if style == TScalarStyle::Plain
-                        && matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL")
-                    {
-                        self.lines.nulls.insert(p.clone());
-                    }
-                    self.lines.lines.entry(p).or_insert(line);
-                    if self.stack.is_empty() && !value.is_empty() && value != "~" && value != "null"
-                    {
-                        self.saw_content = true;
-                    }
-                }
-                if anchor != 0 {
-                    self.anchor_sizes.insert(anchor, 1);
-                }
-                let is_key = self.node_path().is_none();
-                self.node_done(1, is_key.then_some(value.as_str()), line);
-            }
+            Event::Scalar(value, style, anchor, _) => self.scalar(&value, style, anchor, line),
             Event::Alias(anchor) => {
                 let size = self.anchor_sizes.get(&anchor).copied().unwrap_or(1);
                 self.expanded = self.expanded.saturating_add(size);
@@ -308,24 +331,7 @@ impl MarkedEventReceiver for Walker {
                 };
                 self.stack.push(frame);
             }
-            Event::MappingEnd | Event::SequenceEnd => {
-                let Some(frame) = self.stack.pop() else {
-                    return;
-                };
-                let (anchor, size) = match frame {
-                    Frame::Map { anchor, size, .. } | Frame::Seq { anchor, size, .. } => {
-                        (anchor, size)
-                    }
-                };
-                if anchor != 0 {
-                    self.anchor_sizes.insert(anchor, size);
-                }
-                let was_key = self.complex_key_depth == Some(self.stack.len());
-                if was_key {
-                    self.complex_key_depth = None;
-                }
-                self.node_done(size, None, line);
-            }
+            Event::MappingEnd | Event::SequenceEnd => self.end_collection(line),
             Event::Nothing
             | Event::StreamStart
             | Event::StreamEnd
