@@ -5,7 +5,9 @@
 #[macro_use]
 mod support;
 
-use support::{CONFIG, SNAPSHOT, edit, example, repo, run, snapshot_copy, write};
+use std::path::Path;
+
+use support::{CONFIG, Run, SNAPSHOT, edit, example, repo, run, snapshot_copy, write};
 
 /// Runs `apply -c CONFIG EXTRA…` on a private copy of the example
 /// snapshot, pins the run as snapshot `name`, and checks that the snapshot
@@ -51,26 +53,33 @@ fn apply_refuses_more_deletes_than_the_files_budget() {
     apply_writes_nothing("over_the_max_deletes_budget", &config, &["--auto-approve"]);
 }
 
+/// `apply --auto-approve --report` on a private copy of the example
+/// snapshot in `dir`: the run, the copy, and the report.
+fn apply_with_report(dir: &Path) -> (Run, String, serde_json::Value) {
+    let snap = snapshot_copy(dir);
+    let report = dir.join("report.json");
+    let o = example(
+        "apply",
+        &snap,
+        &["--auto-approve", "--report", report.to_str().unwrap()],
+    );
+    let r = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
+        .unwrap_or(serde_json::Value::Null);
+    (o, snap, r)
+}
+
 /// The example's suspended legacy-monolith holds AppDeveloper, which is
 /// OUT_OF_SYNC in two ACTIVE accounts: ALL_PROVISIONED_ACCOUNTS would fail
 /// there, so each ACTIVE account is provisioned on its own.
 #[test]
 fn apply_reprovisions_past_a_suspended_holder_account_by_account() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = snapshot_copy(dir.path());
-    let report = dir.path().join("report.json");
-    let o = example(
-        "apply",
-        &snap,
-        &["--auto-approve", "--report", report.to_str().unwrap()],
-    );
+    let (o, _, r) = apply_with_report(dir.path());
     assert_eq!(o.code, Some(0), "{o}");
     assert!(
         o.stderr.contains("2 permission set(s) reprovisioned"),
         "{o}"
     );
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     let app: Vec<&serde_json::Value> = r["reprovisioning"]
         .as_array()
         .unwrap()
@@ -86,16 +95,8 @@ fn apply_reprovisions_past_a_suspended_holder_account_by_account() {
 #[test]
 fn apply_converges_and_a_second_apply_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let snap = snapshot_copy(dir.path());
-    let report = dir.path().join("report.json");
-    let o = example(
-        "apply",
-        &snap,
-        &["--auto-approve", "--report", report.to_str().unwrap()],
-    );
+    let (o, snap, r) = apply_with_report(dir.path());
     assert_run!("apply", o.without_progress().in_dir(dir.path()));
-    let r: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(r["operations"].as_array().unwrap().len(), 11);
     assert!(
         r["operations"]
