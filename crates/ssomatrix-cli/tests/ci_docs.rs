@@ -4,13 +4,12 @@
 //! the AWS actions the adapter (`crates/ssomatrix-aws/src`) can call.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use support::{command, repo};
 
 fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -27,12 +26,7 @@ fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
 }
 
 fn help(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_ssomatrix"))
-        .args(args)
-        .arg("--help")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    let o = command(args).arg("--help").output().unwrap();
     assert!(o.status.success(), "ssomatrix {args:?} --help failed");
     String::from_utf8(o.stdout).unwrap()
 }
