@@ -78,3 +78,53 @@ pub fn principal_names(config: &Config) -> BTreeSet<(PrincipalType, String)> {
         .map(|p| (p.value.kind, p.value.name.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arn(n: u8) -> PermissionSetArn {
+        PermissionSetArn::new(format!(
+            "arn:aws:sso:::permissionSet/ssoins-0000000000000001/ps-00000000000000{n:02x}"
+        ))
+        .unwrap()
+    }
+
+    fn sets() -> BTreeMap<PermissionSetArn, String> {
+        [(1, "App"), (2, "Audit"), (3, "ControlTowerAdmin")]
+            .into_iter()
+            .map(|(n, name)| (arn(n), name.to_owned()))
+            .collect()
+    }
+
+    fn scope(head: &str) -> Scope {
+        let text = format!(
+            "{head}assignments:\n  - group: g\n    permission_sets: [App, Audit]\n    accounts: ['111111111111']\n"
+        );
+        Scope::of(&Config::parse("a.yaml", &text).unwrap(), &sets())
+    }
+
+    #[test]
+    fn a_narrowed_scope_owns_less_than_it_reads() {
+        let s = scope("scope:\n  permission_sets: [App]\n");
+        assert_eq!(s.owned, [arn(1)].into());
+        // Audit is declared: its live assignments are read so that none is
+        // created twice, although the file does not own them.
+        assert_eq!(s.to_read, [arn(1), arn(2)].into());
+        assert!(s.owns(&arn(1)) && !s.owns(&arn(2)));
+    }
+
+    #[test]
+    fn every_set_but_the_excluded_ones_with_scope_all() {
+        let s = scope("scope:\n  permission_sets: all\n  exclude: ['Control*']\n");
+        assert_eq!(s.owned, [arn(1), arn(2)].into());
+        assert_eq!(s.to_read, [arn(1), arn(2)].into());
+    }
+
+    #[test]
+    fn the_declared_sets_by_default() {
+        let s = scope("");
+        assert_eq!(s.owned, [arn(1), arn(2)].into());
+        assert_eq!(s.to_read, s.owned);
+    }
+}
