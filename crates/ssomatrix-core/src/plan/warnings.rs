@@ -79,15 +79,15 @@ fn duplicate_rules(resolution: &Resolution<'_>) -> Vec<Warning> {
     let mut out = Vec::new();
     let mut seen: BTreeMap<Key<'_>, usize> = BTreeMap::new();
     for r in &resolution.rules {
+        if r.accounts.is_empty() {
+            continue;
+        }
         let key: Key<'_> = (
             r.principals.iter().map(|p| (p.kind, &p.id)).collect(),
             r.permission_sets.iter().collect(),
             r.accounts.keys().collect(),
             r.rule.expiry.is_some(),
         );
-        if key.2.is_empty() {
-            continue;
-        }
         if let Some(first) = seen.get(&key) {
             out.push(warning(
                 WarningKind::DuplicateRule,
@@ -207,29 +207,33 @@ fn left_alone(live: &LiveState, classes: &Classification<'_, '_>) -> Vec<Warning
     out
 }
 
+/// What the plan does to one permission set in one account.
+#[derive(Default)]
+struct Touched {
+    creates: usize,
+    deletes: usize,
+    live: usize,
+}
+
 fn role_deletions(live: &LiveState, changes: &[Change]) -> Vec<Warning> {
-    // (creates, deletes, live assignments) per (account, permission set) the plan touches.
-    let mut pairs: BTreeMap<(&AccountId, &PermissionSetArn), (usize, usize, usize)> =
-        BTreeMap::new();
+    let mut pairs: BTreeMap<(&AccountId, &PermissionSetArn), Touched> = BTreeMap::new();
     for c in changes {
-        let e = pairs
+        let t = pairs
             .entry((&c.account_id, &c.permission_set_arn))
             .or_default();
         match c.action {
-            Action::Create => e.0 += 1,
-            Action::Delete => e.1 += 1,
+            Action::Create => t.creates += 1,
+            Action::Delete => t.deletes += 1,
         }
     }
     for a in &live.assignments {
-        if let Some(e) = pairs.get_mut(&(&a.account_id, &a.permission_set_arn)) {
-            e.2 += 1;
+        if let Some(t) = pairs.get_mut(&(&a.account_id, &a.permission_set_arn)) {
+            t.live += 1;
         }
     }
     let last = pairs
         .into_iter()
-        .filter(|(_, (creates, deletes, live_count))| {
-            *deletes > 0 && *creates == 0 && live_count == deletes
-        });
+        .filter(|(_, t)| t.deletes > 0 && t.creates == 0 && t.live == t.deletes);
     last.map(|((account, ps), _)| {
         let name = live.permission_set_name(ps);
         let account_name = live
