@@ -80,6 +80,7 @@ fn json_plan_has_the_documented_shape_and_out_saves_it() {
         "account_id",
         "account_name",
         "reason",
+        "reason_kind",
     ] {
         assert!(first.get(key).is_some(), "change lacks {key}: {first}");
     }
