@@ -6,7 +6,6 @@
 //!
 //! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
 
-mod generate;
 mod measure;
 mod peers;
 
@@ -15,8 +14,8 @@ use std::fmt::Write;
 use anyhow::{Context, anyhow};
 use clap::Parser;
 use serde::Serialize;
+use ssomatrix_testkit::org::{SIZES, Size, sized};
 
-use generate::{SIZES, Size, generate};
 use measure::{ApplyRun, PlanRun};
 use peers::PeerRun;
 
@@ -71,7 +70,7 @@ struct AwsSsoUtil {
 /// Generates the organisation of `size` and runs everything on it, in one
 /// paused runtime: virtual time advances only while every task waits.
 fn run(size: Size) -> anyhow::Result<Report> {
-    let generated = generate(size, SEED)?;
+    let generated = sized(size, SEED)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -203,7 +202,7 @@ fn main() -> anyhow::Result<()> {
         )
     })?;
     if let Some(dir) = &args.write {
-        let generated = generate(size, SEED)?;
+        let generated = sized(size, SEED)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         // JSON is YAML, so the snapshot loads as a snapshot file.
         let snapshot = serde_json::to_string_pretty(&generated.snapshot)?;

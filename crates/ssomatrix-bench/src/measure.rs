@@ -18,9 +18,8 @@ use ssomatrix_engine::executor::{
 use ssomatrix_engine::inventory::{Progress, read_live_state};
 use ssomatrix_engine::{Budget, Client, Ports, ReadOptions};
 use ssomatrix_sim::{FaultPlan, ServiceModel, Simulator};
+use ssomatrix_testkit::org::{Generated, INSTANCE, today};
 use tokio::time::Instant;
-
-use crate::generate::{Generated, INSTANCE, today};
 
 /// The round trip every call takes, for every strategy alike: a sequential
 /// client pays it on every call, a concurrent one hides it.
@@ -36,14 +35,7 @@ pub fn simulator(generated: &Generated) -> anyhow::Result<Simulator> {
 }
 
 pub fn client(sim: &Simulator, budget: Budget) -> SimClient {
-    Client::new(
-        Ports {
-            sso: sim.clone(),
-            ids: sim.clone(),
-            org: sim.clone(),
-        },
-        budget,
-    )
+    Client::new(Ports::all(sim.clone()), budget)
 }
 
 pub fn instance() -> anyhow::Result<InstanceArn> {

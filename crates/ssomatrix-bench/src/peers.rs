@@ -17,9 +17,9 @@ use ssomatrix_core::org::NodeId;
 use ssomatrix_core::plan::{Action, Change, Plan};
 use ssomatrix_core::ports::{IdentityStore, OperationState, Organizations, PortResult, SsoAdmin};
 use ssomatrix_engine::{Budget, Service};
+use ssomatrix_testkit::org::Generated;
 use tokio::time::Instant;
 
-use crate::generate::Generated;
 use crate::measure::{SimClient, calls_since, client, instance, simulator};
 
 /// Terraform's default `-parallelism`.

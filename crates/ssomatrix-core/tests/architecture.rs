@@ -99,6 +99,18 @@ fn workspace_crates() -> Vec<String> {
     names
 }
 
+/// Whether `krate`'s manifest says `publish = false`.
+fn unpublished(krate: &str) -> bool {
+    let manifest = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../{krate}/Cargo.toml")),
+    )
+    .unwrap();
+    manifest.lines().any(|l| l.trim() == "publish = false")
+}
+
+/// Nothing that ships links the testkit: only crates that are not published
+/// themselves (the benchmark, for its organisations) may take it as a normal
+/// dependency.
 #[test]
 fn the_testkit_is_dev_only() {
     let crates = workspace_crates();
@@ -106,15 +118,27 @@ fn the_testkit_is_dev_only() {
         crates.iter().any(|c| c == "ssomatrix-testkit"),
         "crates/ssomatrix-testkit not found in {crates:?}"
     );
-    for krate in crates.iter().filter(|c| *c != "ssomatrix-testkit") {
-        assert_none(krate, &["ssomatrix-testkit"]);
-    }
-    let manifest = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ssomatrix-testkit/Cargo.toml"),
-    )
-    .unwrap();
     assert!(
-        manifest.lines().any(|l| l.trim() == "publish = false"),
+        unpublished("ssomatrix-testkit"),
         "ssomatrix-testkit must say `publish = false`"
     );
+    assert!(
+        unpublished("ssomatrix-bench"),
+        "ssomatrix-bench must say `publish = false`"
+    );
+    for krate in crates.iter().filter(|c| !unpublished(c)) {
+        assert_none(krate, &["ssomatrix-testkit"]);
+    }
+    for krate in [
+        "ssomatrix-core",
+        "ssomatrix-engine",
+        "ssomatrix-sim",
+        "ssomatrix-aws",
+        "ssomatrix-cli",
+    ] {
+        assert!(
+            !unpublished(krate),
+            "{krate} ships and must not say `publish = false`"
+        );
+    }
 }

@@ -22,6 +22,17 @@ pub struct Ports<S, I, O> {
     pub org: O,
 }
 
+impl<P: Clone> Ports<P, P, P> {
+    /// One implementation behind all three ports, as the simulator is.
+    pub fn all(ports: P) -> Self {
+        Ports {
+            sso: ports.clone(),
+            ids: ports.clone(),
+            org: ports,
+        }
+    }
+}
+
 /// The services, each with its own rate budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {

@@ -66,9 +66,11 @@ fn random_config(org: &Org, seed: u64) -> Config {
             0 => "  ous: [_root_]\n".to_owned(),
             1 => format!("  ous: [{}]\n", org.ou_paths.choose(&mut rng).unwrap()),
             2 => format!(
-                "  accounts: [\"{}\", acct-{:04}]\n",
+                "  accounts: [\"{}\", {}]\n",
                 support::account_id(rng.random_range(0..org.snapshot.organization.accounts.len())),
-                rng.random_range(1..org.snapshot.organization.accounts.len())
+                support::account_name(
+                    rng.random_range(1..org.snapshot.organization.accounts.len())
+                )
             ),
             _ => "  account_tags: {env: nonprod}\n".to_owned(),
         };
@@ -217,7 +219,7 @@ proptest! {
         permission_sets in 3usize..7,
         storm in storm(),
     ) {
-        let spec = OrgSpec { accounts, permission_sets, groups: 8, users: 2, seed };
+        let spec = OrgSpec::scattered(accounts, permission_sets, 8, 2, seed);
         paused_runtime().block_on(converges(spec, file_seed, storm));
     }
 }
@@ -381,13 +383,7 @@ async fn deleting_an_assignment_already_gone_succeeds() {
 #[tokio::test(start_paused = true)]
 #[ignore = "benchmark: prints numbers, asserts nothing about speed"]
 async fn benchmark_2000_creates_over_400_accounts() {
-    let mut org = generate(OrgSpec {
-        accounts: 400,
-        permission_sets: 4,
-        groups: 5,
-        users: 1,
-        seed: 3,
-    });
+    let mut org = generate(OrgSpec::scattered(400, 4, 5, 1, 3));
     org.snapshot.assignments.clear();
     for a in &mut org.snapshot.organization.accounts {
         a.state = AccountState::Active;

@@ -341,11 +341,7 @@ fn expected_calls(
 
 #[tokio::test(start_paused = true)]
 async fn each_strategy_makes_exactly_the_calls_of_the_performance_model() {
-    let org = generate(OrgSpec {
-        accounts: 130,
-        permission_sets: 20,
-        ..OrgSpec::small()
-    });
+    let org = generate(OrgSpec::scattered(130, 20, 24, 4, 7));
     for (scope, with_tags) in [("all", true), ("declared", false)] {
         let config = org.config(scope, with_tags);
         for strategy in [
@@ -409,10 +405,7 @@ fn assert_within_budget(sim: &Simulator, budget: &Budget) {
 
 #[tokio::test(start_paused = true)]
 async fn the_default_budget_holds_in_every_second() {
-    let org = generate(OrgSpec {
-        accounts: 200,
-        ..OrgSpec::small()
-    });
+    let org = generate(OrgSpec::scattered(200, 9, 24, 4, 7));
     let config = org.config("all", true);
     let budget = Budget::default();
     for strategy in [
@@ -627,13 +620,7 @@ async fn an_instance_the_file_names_must_exist() {
 #[tokio::test(start_paused = true)]
 #[ignore = "a measurement, not a test"]
 async fn measure_reads_at_1000_accounts() {
-    let org = generate(OrgSpec {
-        accounts: 1_000,
-        permission_sets: 30,
-        groups: 150,
-        users: 10,
-        seed: 1,
-    });
+    let org = generate(OrgSpec::scattered(1_000, 30, 150, 10, 1));
     let config = org.config("all", false);
     let s = &org.snapshot;
     let pairs: BTreeSet<_> = s

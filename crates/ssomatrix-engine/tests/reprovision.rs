@@ -66,13 +66,7 @@ fn facts_of(org: &Org) -> AccountFacts {
 
 #[tokio::test(start_paused = true)]
 async fn out_of_sync_sets_are_reprovisioned_three_at_a_time_and_a_hopeless_one_once() {
-    let mut org = generate(OrgSpec {
-        accounts: 60,
-        permission_sets: 8,
-        groups: 8,
-        users: 2,
-        seed: 5,
-    });
+    let mut org = generate(OrgSpec::scattered(60, 8, 8, 2, 5));
     // Set 0 is stale in one account only; the generator makes 1, 4, 7 stale
     // in several; 2 and 5 are edited below, and 5 never gets in sync.
     let one = org

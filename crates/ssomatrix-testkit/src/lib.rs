@@ -1,28 +1,36 @@
-//! Test support shared by the crates whose tests talk to moto: a moto server
-//! of the test's own on 127.0.0.1 (`moto`), the organization the adapter's
-//! contract tests describe (`fixture`), and a seeder that builds any core
-//! `Snapshot` in moto through the AWS SDK and returns it with moto's ids
-//! (`seed`).
+//! Test support: synthetic organisations for the engine's tests and the
+//! benchmark (`org`), the organization the adapter's contract tests describe
+//! (`fixture`), and, with the `moto` feature, a moto server of the test's own
+//! on 127.0.0.1 (`moto`) and a seeder that builds any core `Snapshot` in moto
+//! through the AWS SDK and returns it with moto's ids (`seed`).
 //!
-//! Dev-only (`publish = false`): crates take it as a `[dev-dependency]`,
-//! never a normal one, so nothing shipped links it
-//! (`crates/ssomatrix-core/tests/architecture.rs` checks). It names SDK types
-//! because seeding needs operations the ports leave out (CreateAccount,
-//! CreateGroup, CreatePermissionSet…).
+//! Dev-only (`publish = false`): crates that ship take it as a
+//! `[dev-dependency]`, never a normal one, so nothing shipped links it
+//! (`crates/ssomatrix-core/tests/architecture.rs` checks); the benchmark,
+//! which does not ship, takes it for its organisations, without `moto`. With
+//! `moto` it names SDK types because seeding needs operations the ports
+//! leave out (CreateAccount, CreateGroup, CreatePermissionSet…).
 //!
-//! A failure here is a failure of the test that called it, hence the panics.
+//! A failure here is a failure of the test that called it, hence the panics;
+//! the generator, which the benchmark runs, returns its errors instead.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod fixture;
+#[cfg(feature = "moto")]
 pub mod moto;
+pub mod org;
+#[cfg(feature = "moto")]
 pub mod seed;
 
+#[cfg(feature = "moto")]
 pub use moto::Moto;
+#[cfg(feature = "moto")]
 pub use seed::{sdk_config, seed_moto, seed_moto_blocking};
 
 /// The adapter's ports pointed at `endpoint` with the seeder's static test
 /// credentials.
+#[cfg(feature = "moto")]
 pub fn aws_ports(endpoint: &str) -> ssomatrix_aws::AwsPorts {
     ssomatrix_aws::AwsPorts::from_sdk_config(&sdk_config(endpoint))
 }
@@ -32,6 +40,7 @@ pub fn aws_ports(endpoint: &str) -> ssomatrix_aws::AwsPorts {
 /// credentials are dummies, the AWS config and credentials files point at
 /// paths in `dir` that do not exist (so `~/.aws` cannot leak in), instance
 /// metadata is off, and `SSOMATRIX_TODAY` fixes the date plans are made on.
+#[cfg(feature = "moto")]
 pub fn binary_against_moto(
     bin: &str,
     endpoint: &str,

@@ -1,15 +1,14 @@
-//! What the engine × simulator tests share: a synthetic organisation
-//! (`org`), a client on the simulator, and the read → plan → apply steps
-//! every test takes, with the options most of them use. Each test binary
-//! uses some of it, hence `dead_code` is allowed.
+//! What the engine × simulator tests share: synthetic organisations (from
+//! `ssomatrix_testkit::org`, the generator the benchmark uses too), a client
+//! on the simulator, and the read → plan → apply steps every test takes,
+//! with the options most of them use. Each test binary uses some of it,
+//! hence `dead_code` is allowed.
 
 #![allow(dead_code)]
 
-mod org;
-
 // Each test binary uses some of these.
 #[allow(unused_imports)]
-pub use org::{INSTANCE, Org, OrgSpec, account_id, generate, ps_arn};
+pub use ssomatrix_testkit::org::{INSTANCE, Org, OrgSpec, account_id, account_name, ps_arn};
 
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
@@ -31,14 +30,13 @@ pub fn client(sim: &Simulator) -> SimClient {
 }
 
 pub fn client_with(sim: &Simulator, budget: Budget) -> SimClient {
-    Client::new(
-        Ports {
-            sso: sim.clone(),
-            ids: sim.clone(),
-            org: sim.clone(),
-        },
-        budget,
-    )
+    Client::new(Ports::all(sim.clone()), budget)
+}
+
+/// The organisation `spec` describes; the spec must be one the generator
+/// can honour.
+pub fn generate(spec: OrgSpec) -> Org {
+    ssomatrix_testkit::org::generate(&spec).unwrap()
 }
 
 /// The instance every generated organisation has.
@@ -130,13 +128,7 @@ fn unsucceeded(report: &ApplyReport) -> Vec<&OperationReport> {
 /// of many accounts, and deletes of what other groups hold there, the
 /// changes the service's limits bite on.
 pub fn busy(accounts: usize, groups: usize) -> (Org, Config) {
-    let org = generate(OrgSpec {
-        accounts,
-        permission_sets: 6,
-        groups: 10,
-        users: 2,
-        seed: 11,
-    });
+    let org = generate(OrgSpec::scattered(accounts, 6, 10, 2, 11));
     let text = format!(
         "safety:\n  max_deletes: 100000\nassignments:\n\
          - groups: [{}]\n  permission_sets: [{}, {}]\n  ous: [_root_]\n",
