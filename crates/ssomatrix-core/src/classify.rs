@@ -230,3 +230,125 @@ fn declared_in_inactive(
             })
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::date::Date;
+    use crate::expand::expand;
+    use crate::resolve::resolve;
+    use crate::snapshot::Snapshot;
+
+    const PS: &str = "arn:aws:sso:::permissionSet/ssoins-0000000000000001/ps-00000000000000";
+
+    fn live() -> LiveState {
+        let assignment = |account: &str, ps: &str, kind: &str, id: &str| {
+            format!(
+                "  - {{account_id: '{account}', permission_set_arn: '{PS}{ps}', principal_type: {kind}, principal_id: {id}}}\n"
+            )
+        };
+        let text = [
+            "format_version: 1\n\
+             instance_arn: arn:aws:sso:::instance/ssoins-0000000000000001\n\
+             identity_store_id: d-1234567890\n\
+             organization:\n  root_id: r-ab12\n  management_account_id: '100000000001'\n  accounts:\n\
+             \x20 - {id: '100000000001', name: mgmt, state: ACTIVE, parent: r-ab12}\n\
+             \x20 - {id: '100000000002', name: act, state: ACTIVE, parent: r-ab12}\n\
+             \x20 - {id: '100000000003', name: new, state: ACTIVE, parent: r-ab12}\n\
+             \x20 - {id: '100000000004', name: sus, state: SUSPENDED, parent: r-ab12}\n\
+             groups:\n  - {id: g-1, name: ops}\n\
+             users:\n  - {id: u-1, name: carol}\n\
+             permission_sets:\n  - {arn: 'arn:aws:sso:::permissionSet/ssoins-0000000000000001/ps-000000000000000a', name: A}\n\
+             \x20 - {arn: 'arn:aws:sso:::permissionSet/ssoins-0000000000000001/ps-000000000000000b', name: B}\n\
+             assignments:\n"
+                .to_owned(),
+            assignment("100000000002", "0a", "GROUP", "g-1"),
+            assignment("100000000002", "0a", "USER", "u-1"),
+            assignment("100000000002", "0a", "GROUP", "g-gone"),
+            assignment("100000000001", "0a", "USER", "u-1"),
+            assignment("100000000001", "0b", "USER", "u-1"),
+            assignment("100000000004", "0a", "GROUP", "g-1"),
+            assignment("100000000004", "0a", "GROUP", "g-gone"),
+            "...\n".to_owned(),
+        ]
+        .concat();
+        Snapshot::parse("s.yaml", &text)
+            .unwrap()
+            .to_live_state()
+            .unwrap()
+    }
+
+    /// Each branch of the decision tree, and the first match winning where
+    /// two apply: an expired exception of a set the file does not own is
+    /// outside the scope, and a deleted principal in an account that is not
+    /// ACTIVE is left alone with the account.
+    #[test]
+    fn every_live_assignment_gets_the_first_class_that_applies() {
+        let config = Config::parse(
+            "a.yaml",
+            "scope:\n  permission_sets: [A]\n\
+             assignments:\n\
+             \x20 - {group: ops, permission_set: A, accounts: [act, new, sus]}\n\
+             \x20 - {user: carol, permission_sets: [A, B], accounts: [mgmt], owner: x, expires: 2026-01-01}\n",
+        )
+        .unwrap();
+        let live = live();
+        let resolution = resolve(&config, &live);
+        assert_eq!(resolution.errors().count(), 0);
+        let expansion = expand(&resolution, &live, Date::parse("2026-06-15").unwrap());
+        let scope = Scope::of(&config, &live.permission_sets);
+        let classes = classify(&resolution, &expansion, &scope, &live);
+        let got: Vec<(String, &str, &str, Class)> = classes
+            .live
+            .iter()
+            .map(|j| {
+                let a = j.assignment;
+                let account = live.org.account(&a.account_id).unwrap().name.clone();
+                (
+                    account,
+                    &a.permission_set_arn.as_str()[PS.len()..],
+                    a.principal_id.as_str(),
+                    j.class,
+                )
+            })
+            .collect();
+        let expired = Class::Delete(DeleteReason::Expired(resolution.rules[1].index));
+        let want = [
+            ("mgmt", "0a", "u-1", expired),
+            ("mgmt", "0b", "u-1", Class::OutsideScope),
+            ("act", "0a", "g-1", Class::Unchanged),
+            (
+                "act",
+                "0a",
+                "g-gone",
+                Class::Delete(DeleteReason::PrincipalDeleted),
+            ),
+            ("act", "0a", "u-1", Class::Delete(DeleteReason::Undeclared)),
+            (
+                "sus",
+                "0a",
+                "g-1",
+                Class::InactiveAccount { declared: true },
+            ),
+            (
+                "sus",
+                "0a",
+                "g-gone",
+                Class::InactiveAccount { declared: false },
+            ),
+        ];
+        let want: Vec<(String, &str, &str, Class)> = want
+            .into_iter()
+            .map(|(a, p, id, c)| (a.to_owned(), p, id, c))
+            .collect();
+        assert_eq!(got, want);
+        let missing: Vec<&str> = classes
+            .missing
+            .iter()
+            .map(|m| m.assignment.account_id.as_str())
+            .collect();
+        assert_eq!(missing, ["100000000003"]);
+        assert_eq!(classes.unchanged(), 1);
+    }
+}

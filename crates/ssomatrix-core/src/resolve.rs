@@ -23,10 +23,6 @@ use crate::yaml::Diagnostic;
 pub struct RuleIndex(usize);
 
 impl RuleIndex {
-    pub fn new(index: usize) -> RuleIndex {
-        RuleIndex(index)
-    }
-
     /// The 1-based number that output shows.
     pub fn number(self) -> usize {
         self.0 + 1
