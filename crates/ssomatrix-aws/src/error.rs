@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use ssomatrix_core::ids::IdError;
-use ssomatrix_core::ports::{ErrorKind, PortError};
+use ssomatrix_core::ports::{ErrorKind, Operation, PortError};
 
 /// A response the adapter cannot translate into the core's types. These are
 /// bugs or API changes on the far side, never something a retry fixes.
@@ -28,7 +28,7 @@ pub enum AdapterError {
 }
 
 impl AdapterError {
-    pub(crate) fn into_port(self, operation: &'static str) -> PortError {
+    pub(crate) fn into_port(self, operation: Operation) -> PortError {
         PortError::new(operation, ErrorKind::Other, self.to_string())
     }
 }
@@ -81,7 +81,7 @@ fn kind_of_status(status: u16) -> ErrorKind {
 
 /// Maps any SDK error of any operation onto a [`PortError`] naming the IAM
 /// action `operation`.
-pub(crate) fn port_error<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> PortError
+pub(crate) fn port_error<E>(operation: Operation, err: SdkError<E, HttpResponse>) -> PortError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {

@@ -6,7 +6,7 @@
 use aws_sdk_identitystore::types::{AlternateIdentifier, UniqueAttribute};
 use aws_smithy_types::Document;
 use ssomatrix_core::ids::{IdentityStoreId, PrincipalId};
-use ssomatrix_core::ports::{ErrorKind, IdentityStore, Page, PortError, PortResult};
+use ssomatrix_core::ports::{ErrorKind, IdentityStore, Operation, Page, PortError, PortResult};
 
 use crate::AwsPorts;
 use crate::error::{AdapterError, port_error};
@@ -28,7 +28,7 @@ fn none_if_not_found<T>(result: Result<T, PortError>) -> PortResult<Option<T>> {
 }
 
 fn unique_attribute(
-    operation: &'static str,
+    operation: Operation,
     path: &str,
     value: &str,
 ) -> PortResult<AlternateIdentifier> {
@@ -40,7 +40,7 @@ fn unique_attribute(
         .map_err(|e| PortError::new(operation, ErrorKind::Validation, e.to_string()))
 }
 
-fn principal_id(operation: &'static str, id: &str) -> PortResult<PrincipalId> {
+fn principal_id(operation: Operation, id: &str) -> PortResult<PrincipalId> {
     PrincipalId::new(id).map_err(|e| AdapterError::from(e).into_port(operation))
 }
 
@@ -50,7 +50,7 @@ impl IdentityStore for AwsPorts {
         store: &IdentityStoreId,
         display_name: &str,
     ) -> PortResult<Option<PrincipalId>> {
-        const OP: &str = "identitystore:GetGroupId";
+        const OP: Operation = Operation::GetGroupId;
         let result = self
             .ids
             .get_group_id()
@@ -70,7 +70,7 @@ impl IdentityStore for AwsPorts {
         store: &IdentityStoreId,
         user_name: &str,
     ) -> PortResult<Option<PrincipalId>> {
-        const OP: &str = "identitystore:GetUserId";
+        const OP: Operation = Operation::GetUserId;
         let result = self
             .ids
             .get_user_id()
@@ -90,7 +90,7 @@ impl IdentityStore for AwsPorts {
         store: &IdentityStoreId,
         id: &PrincipalId,
     ) -> PortResult<Option<String>> {
-        const OP: &str = "identitystore:DescribeGroup";
+        const OP: Operation = Operation::DescribeGroup;
         let result = self
             .ids
             .describe_group()
@@ -109,7 +109,7 @@ impl IdentityStore for AwsPorts {
         store: &IdentityStoreId,
         id: &PrincipalId,
     ) -> PortResult<Option<String>> {
-        const OP: &str = "identitystore:DescribeUser";
+        const OP: Operation = Operation::DescribeUser;
         let result = self
             .ids
             .describe_user()
@@ -126,7 +126,7 @@ impl IdentityStore for AwsPorts {
         store: &IdentityStoreId,
         next_token: Option<String>,
     ) -> PortResult<Page<(PrincipalId, String)>> {
-        const OP: &str = "identitystore:ListGroups";
+        const OP: Operation = Operation::ListGroups;
         let out = self
             .ids
             .list_groups()
@@ -154,7 +154,7 @@ impl IdentityStore for AwsPorts {
         store: &IdentityStoreId,
         next_token: Option<String>,
     ) -> PortResult<Page<(PrincipalId, String)>> {
-        const OP: &str = "identitystore:ListUsers";
+        const OP: Operation = Operation::ListUsers;
         let out = self
             .ids
             .list_users()

@@ -21,6 +21,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use ssomatrix_core::ports::Service;
 
 pub use error::AdapterError;
 
@@ -53,9 +54,8 @@ pub struct AwsPorts {
 /// endpoint that cannot be reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    /// The prefix of the service's IAM actions (`sso`, `identitystore`,
-    /// `organizations`), as in [`PortError::operation`](ssomatrix_core::ports::PortError).
-    pub action_prefix: &'static str,
+    /// The service whose requests go there.
+    pub service: Service,
     /// The URL, or `None` when the SDK resolves AWS's own from the region.
     pub url: Option<String>,
     /// Where the URL came from: an environment variable, the profile, or
@@ -85,13 +85,13 @@ fn endpoints(config: &SdkConfig) -> Vec<Endpoint> {
         .region()
         .map_or_else(|| "(no region set)".to_owned(), |r| r.to_string());
     [
-        ("sso", "AWS_ENDPOINT_URL_SSO_ADMIN"),
-        ("identitystore", "AWS_ENDPOINT_URL_IDENTITYSTORE"),
-        ("organizations", "AWS_ENDPOINT_URL_ORGANIZATIONS"),
-        ("sts", "AWS_ENDPOINT_URL_STS"),
+        (Service::SsoAdmin, "AWS_ENDPOINT_URL_SSO_ADMIN"),
+        (Service::IdentityStore, "AWS_ENDPOINT_URL_IDENTITYSTORE"),
+        (Service::Organizations, "AWS_ENDPOINT_URL_ORGANIZATIONS"),
+        (Service::Sts, "AWS_ENDPOINT_URL_STS"),
     ]
     .into_iter()
-    .map(|(action_prefix, own)| {
+    .map(|(service, own)| {
         let configured = if config.get_origin("endpoint_url").is_client_config() {
             // Set in code (the tests): the SDK uses it whatever else says.
             config
@@ -113,12 +113,12 @@ fn endpoints(config: &SdkConfig) -> Vec<Endpoint> {
         };
         match configured {
             Some((url, origin)) => Endpoint {
-                action_prefix,
+                service,
                 url: Some(url),
                 origin,
             },
             None => Endpoint {
-                action_prefix,
+                service,
                 url: None,
                 origin: format!("AWS's default endpoint of region {region}"),
             },
@@ -220,10 +220,10 @@ impl AwsPorts {
         AwsPorts { sts, ..self }
     }
 
-    /// Where the requests of the IAM action `operation` (`sso:ListInstances`)
-    /// go, and why there.
-    pub fn endpoint_of(&self, operation: &str) -> Option<&Endpoint> {
-        let prefix = operation.split(':').next().unwrap_or(operation);
-        self.endpoints.iter().find(|e| e.action_prefix == prefix)
+    /// Where the requests of a service (or of an operation's service) go,
+    /// and why there.
+    pub fn endpoint_of(&self, service: impl Into<Service>) -> Option<&Endpoint> {
+        let service = service.into();
+        self.endpoints.iter().find(|e| e.service == service)
     }
 }

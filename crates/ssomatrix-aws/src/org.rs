@@ -4,7 +4,7 @@
 use aws_sdk_organizations::types::Account;
 use ssomatrix_core::ids::{AccountId, AccountState, OuId, RootId};
 use ssomatrix_core::org::NodeId;
-use ssomatrix_core::ports::{AccountInfo, Organizations, OuInfo, Page, PortResult};
+use ssomatrix_core::ports::{AccountInfo, Operation, Organizations, OuInfo, Page, PortResult};
 
 use crate::AwsPorts;
 use crate::error::{AdapterError, port_error};
@@ -40,7 +40,7 @@ fn account_info(account: &Account) -> Result<AccountInfo, AdapterError> {
 
 impl Organizations for AwsPorts {
     async fn describe_organization(&self) -> PortResult<AccountId> {
-        const OP: &str = "organizations:DescribeOrganization";
+        const OP: Operation = Operation::DescribeOrganization;
         let out = self
             .org
             .describe_organization()
@@ -56,7 +56,7 @@ impl Organizations for AwsPorts {
     }
 
     async fn list_roots(&self, next_token: Option<String>) -> PortResult<Page<RootId>> {
-        const OP: &str = "organizations:ListRoots";
+        const OP: Operation = Operation::ListRoots;
         let out = self
             .org
             .list_roots()
@@ -79,7 +79,7 @@ impl Organizations for AwsPorts {
         parent: &NodeId,
         next_token: Option<String>,
     ) -> PortResult<Page<OuInfo>> {
-        const OP: &str = "organizations:ListOrganizationalUnitsForParent";
+        const OP: Operation = Operation::ListOrganizationalUnitsForParent;
         let out = self
             .org
             .list_organizational_units_for_parent()
@@ -108,7 +108,7 @@ impl Organizations for AwsPorts {
         parent: &NodeId,
         next_token: Option<String>,
     ) -> PortResult<Page<AccountInfo>> {
-        const OP: &str = "organizations:ListAccountsForParent";
+        const OP: Operation = Operation::ListAccountsForParent;
         let out = self
             .org
             .list_accounts_for_parent()
@@ -132,7 +132,7 @@ impl Organizations for AwsPorts {
         account: &AccountId,
         next_token: Option<String>,
     ) -> PortResult<Page<(String, String)>> {
-        const OP: &str = "organizations:ListTagsForResource";
+        const OP: Operation = Operation::ListTagsForResource;
         // ListTagsForResource has no MaxResults: the service picks the page.
         let out = self
             .org

@@ -9,7 +9,7 @@ use ssomatrix_core::ids::{
 };
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::ports::{
-    AccountPermissionSet, AssignmentOperation, InstanceInfo, OperationState, Page,
+    AccountPermissionSet, AssignmentOperation, InstanceInfo, Operation, OperationState, Page,
     PermissionSetInfo, PortResult, PrincipalRef, ProvisionOperation, ProvisionTarget,
     ProvisioningFilter, SsoAdmin,
 };
@@ -31,7 +31,7 @@ pub(crate) fn page<T>(items: Vec<T>, next_token: Option<&str>) -> Page<T> {
 
 /// Validates a list of plain id strings (ARNs, account ids) from a response.
 fn parse_all<T>(
-    operation: &'static str,
+    operation: Operation,
     raw: &[String],
     parse: fn(String) -> Result<T, IdError>,
 ) -> PortResult<Vec<T>> {
@@ -150,7 +150,7 @@ fn status_page(
 
 impl SsoAdmin for AwsPorts {
     async fn list_instances(&self, next_token: Option<String>) -> PortResult<Page<InstanceInfo>> {
-        const OP: &str = "sso:ListInstances";
+        const OP: Operation = Operation::ListInstances;
         let out = self
             .sso
             .list_instances()
@@ -183,7 +183,7 @@ impl SsoAdmin for AwsPorts {
         instance: &InstanceArn,
         next_token: Option<String>,
     ) -> PortResult<Page<PermissionSetArn>> {
-        const OP: &str = "sso:ListPermissionSets";
+        const OP: Operation = Operation::ListPermissionSets;
         let out = self
             .sso
             .list_permission_sets()
@@ -202,7 +202,7 @@ impl SsoAdmin for AwsPorts {
         instance: &InstanceArn,
         permission_set: &PermissionSetArn,
     ) -> PortResult<PermissionSetInfo> {
-        const OP: &str = "sso:DescribePermissionSet";
+        const OP: Operation = Operation::DescribePermissionSet;
         let out = self
             .sso
             .describe_permission_set()
@@ -229,7 +229,7 @@ impl SsoAdmin for AwsPorts {
         filter: Option<ProvisioningFilter>,
         next_token: Option<String>,
     ) -> PortResult<Page<AccountId>> {
-        const OP: &str = "sso:ListAccountsForProvisionedPermissionSet";
+        const OP: Operation = Operation::ListAccountsForProvisionedPermissionSet;
         let out = self
             .sso
             .list_accounts_for_provisioned_permission_set()
@@ -252,7 +252,7 @@ impl SsoAdmin for AwsPorts {
         filter: Option<ProvisioningFilter>,
         next_token: Option<String>,
     ) -> PortResult<Page<PermissionSetArn>> {
-        const OP: &str = "sso:ListPermissionSetsProvisionedToAccount";
+        const OP: Operation = Operation::ListPermissionSetsProvisionedToAccount;
         let out = self
             .sso
             .list_permission_sets_provisioned_to_account()
@@ -275,7 +275,7 @@ impl SsoAdmin for AwsPorts {
         permission_set: &PermissionSetArn,
         next_token: Option<String>,
     ) -> PortResult<Page<PrincipalRef>> {
-        const OP: &str = "sso:ListAccountAssignments";
+        const OP: Operation = Operation::ListAccountAssignments;
         let out = self
             .sso
             .list_account_assignments()
@@ -307,7 +307,7 @@ impl SsoAdmin for AwsPorts {
         principal: &PrincipalRef,
         next_token: Option<String>,
     ) -> PortResult<Page<AccountPermissionSet>> {
-        const OP: &str = "sso:ListAccountAssignmentsForPrincipal";
+        const OP: Operation = Operation::ListAccountAssignmentsForPrincipal;
         let out = self
             .sso
             .list_account_assignments_for_principal()
@@ -341,7 +341,7 @@ impl SsoAdmin for AwsPorts {
         instance: &InstanceArn,
         assignment: &Assignment,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:CreateAccountAssignment";
+        const OP: Operation = Operation::CreateAccountAssignment;
         let out = self
             .sso
             .create_account_assignment()
@@ -362,7 +362,7 @@ impl SsoAdmin for AwsPorts {
         instance: &InstanceArn,
         assignment: &Assignment,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:DeleteAccountAssignment";
+        const OP: Operation = Operation::DeleteAccountAssignment;
         let out = self
             .sso
             .delete_account_assignment()
@@ -383,7 +383,7 @@ impl SsoAdmin for AwsPorts {
         instance: &InstanceArn,
         request_id: &str,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:DescribeAccountAssignmentCreationStatus";
+        const OP: Operation = Operation::DescribeAccountAssignmentCreationStatus;
         let out = self
             .sso
             .describe_account_assignment_creation_status()
@@ -400,7 +400,7 @@ impl SsoAdmin for AwsPorts {
         instance: &InstanceArn,
         request_id: &str,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:DescribeAccountAssignmentDeletionStatus";
+        const OP: Operation = Operation::DescribeAccountAssignmentDeletionStatus;
         let out = self
             .sso
             .describe_account_assignment_deletion_status()
@@ -418,7 +418,7 @@ impl SsoAdmin for AwsPorts {
         filter: Option<OperationState>,
         next_token: Option<String>,
     ) -> PortResult<Page<AssignmentOperation>> {
-        const OP: &str = "sso:ListAccountAssignmentCreationStatus";
+        const OP: Operation = Operation::ListAccountAssignmentCreationStatus;
         let out = self
             .sso
             .list_account_assignment_creation_status()
@@ -443,7 +443,7 @@ impl SsoAdmin for AwsPorts {
         filter: Option<OperationState>,
         next_token: Option<String>,
     ) -> PortResult<Page<AssignmentOperation>> {
-        const OP: &str = "sso:ListAccountAssignmentDeletionStatus";
+        const OP: Operation = Operation::ListAccountAssignmentDeletionStatus;
         let out = self
             .sso
             .list_account_assignment_deletion_status()
@@ -468,7 +468,7 @@ impl SsoAdmin for AwsPorts {
         permission_set: &PermissionSetArn,
         target: &ProvisionTarget,
     ) -> PortResult<ProvisionOperation> {
-        const OP: &str = "sso:ProvisionPermissionSet";
+        const OP: Operation = Operation::ProvisionPermissionSet;
         let request = self
             .sso
             .provision_permission_set()
@@ -491,7 +491,7 @@ impl SsoAdmin for AwsPorts {
         instance: &InstanceArn,
         request_id: &str,
     ) -> PortResult<ProvisionOperation> {
-        const OP: &str = "sso:DescribePermissionSetProvisioningStatus";
+        const OP: Operation = Operation::DescribePermissionSetProvisioningStatus;
         let out = self
             .sso
             .describe_permission_set_provisioning_status()

@@ -1,7 +1,7 @@
 //! [`Sts`] over `aws-sdk-sts`: who the credentials are.
 
 use ssomatrix_core::ids::AccountId;
-use ssomatrix_core::ports::{PortResult, Sts};
+use ssomatrix_core::ports::{Operation, PortResult, Sts};
 
 use crate::AwsPorts;
 use crate::error::{AdapterError, port_error};
@@ -11,7 +11,7 @@ impl Sts for AwsPorts {
     /// `GetCallerIdentity` needs no IAM permission: AWS answers it even
     /// when an explicit deny covers `sts:GetCallerIdentity`.
     async fn get_caller_identity(&self) -> PortResult<AccountId> {
-        const OP: &str = "sts:GetCallerIdentity";
+        const OP: Operation = Operation::GetCallerIdentity;
         let out = self
             .sts
             .get_caller_identity()

@@ -21,6 +21,7 @@ use ssomatrix_core::ids::{
 };
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::org::NodeId;
+use ssomatrix_core::ports::Operation;
 use ssomatrix_core::ports::{AccountInfo, ErrorKind, IdentityStore, Organizations, SsoAdmin};
 
 fn instance() -> InstanceArn {
@@ -69,7 +70,7 @@ async fn throttling_is_recognised_by_its_error_code() {
         .list_account_assignments(&instance(), &account(), &permission_set(), None)
         .await
         .unwrap_err();
-    assert_eq!(err.operation, "sso:ListAccountAssignments");
+    assert_eq!(err.operation, Operation::ListAccountAssignments);
     assert_eq!(err.kind, ErrorKind::Throttled);
     assert!(
         err.message.contains("ThrottlingException: Rate exceeded"),
@@ -93,7 +94,7 @@ async fn organizations_throttling_uses_its_own_code() {
         .list_accounts_for_parent(&parent, None)
         .await
         .unwrap_err();
-    assert_eq!(err.operation, "organizations:ListAccountsForParent");
+    assert_eq!(err.operation, Operation::ListAccountsForParent);
     assert_eq!(err.kind, ErrorKind::Throttled);
 }
 
@@ -117,7 +118,7 @@ async fn conflict_on_create_is_a_conflict() {
         .create_account_assignment(&instance(), &assignment)
         .await
         .unwrap_err();
-    assert_eq!(err.operation, "sso:CreateAccountAssignment");
+    assert_eq!(err.operation, Operation::CreateAccountAssignment);
     assert_eq!(err.kind, ErrorKind::Conflict);
     assert!(err.kind.is_retryable());
 }
@@ -134,7 +135,7 @@ async fn access_denied_names_the_iam_action_to_grant() {
     let ports = ports(&[], &[&rule], &[]);
     let err = ports.list_groups(&store(), None).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::AccessDenied);
-    assert_eq!(err.operation, "identitystore:ListGroups");
+    assert_eq!(err.operation, Operation::ListGroups);
     let shown = err.to_string();
     assert!(
         shown.contains("allow the IAM action `identitystore:ListGroups`"),
@@ -152,7 +153,7 @@ async fn a_500_is_transient_with_or_without_a_readable_body() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Transient);
-    assert_eq!(err.operation, "sso:ListPermissionSets");
+    assert_eq!(err.operation, Operation::ListPermissionSets);
 
     // A load balancer's HTML page: no code at all, only the status.
     let html = mock!(ssoadmin::Client::list_permission_sets).then_http_response(|| {
@@ -222,7 +223,7 @@ async fn missing_principals_are_none_and_other_errors_stay_errors() {
     assert_eq!(ports.describe_user(&store(), &id).await, Ok(None));
     let err = ports.describe_group(&store(), &id).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::Throttled);
-    assert_eq!(err.operation, "identitystore:DescribeGroup");
+    assert_eq!(err.operation, Operation::DescribeGroup);
 }
 
 #[tokio::test]
@@ -276,7 +277,10 @@ async fn a_malformed_id_in_a_response_is_an_error_not_a_panic() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Other);
-    assert_eq!(err.operation, "sso:ListAccountsForProvisionedPermissionSet");
+    assert_eq!(
+        err.operation,
+        Operation::ListAccountsForProvisionedPermissionSet
+    );
     assert!(err.message.contains("not-an-account"), "{err:?}");
 }
 
@@ -295,7 +299,7 @@ async fn a_refused_connection_is_unreachable_not_transient() {
     let err = ports.list_instances(None).await.unwrap_err();
     // Not `Transient`: the engine retries that nine times with backoff.
     assert_eq!(err.kind, ErrorKind::Unreachable, "{err:?}");
-    assert_eq!(err.operation, "sso:ListInstances");
+    assert_eq!(err.operation, Operation::ListInstances);
     let endpoint = ports.endpoint_of(err.operation).unwrap();
     assert_eq!(
         endpoint.url.as_deref(),

@@ -11,13 +11,13 @@ use anyhow::{Context, anyhow};
 use serde::Serialize;
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn, PrincipalId};
 use ssomatrix_core::plan::{Plan, plan};
-use ssomatrix_core::ports::SsoAdmin;
+use ssomatrix_core::ports::{Operation, Service, SsoAdmin};
 use ssomatrix_engine::executor::{
     self, ApplyControl, ApplyOptions, Outcome, SERVICE_MAX_IN_FLIGHT,
 };
 use ssomatrix_engine::inventory::{Progress, read_live_state};
 use ssomatrix_engine::{Budget, Client, Ports, ReadOptions};
-use ssomatrix_sim::{FaultPlan, ServiceModel, Simulator};
+use ssomatrix_sim::{FaultPlan, Operations, ServiceModel, Simulator};
 use ssomatrix_testkit::org::{Generated, INSTANCE, today};
 use tokio::time::Instant;
 
@@ -31,7 +31,7 @@ pub type SimClient = Client<Simulator, Simulator, Simulator>;
 pub fn simulator(generated: &Generated) -> anyhow::Result<Simulator> {
     Ok(Simulator::from_snapshot(generated.snapshot.clone())?
         .with_service(ServiceModel::default())
-        .with_faults(FaultPlan::new().latency("*", ROUND_TRIP)))
+        .with_faults(FaultPlan::new().latency(Operations::All, ROUND_TRIP)))
 }
 
 pub fn client(sim: &Simulator, budget: Budget) -> SimClient {
@@ -43,12 +43,17 @@ pub fn instance() -> anyhow::Result<InstanceArn> {
 }
 
 /// Calls the simulator saw since `before`, by operation.
-pub fn calls_since(sim: &Simulator, before: &BTreeMap<&'static str, u64>) -> BTreeMap<String, u64> {
+pub fn calls_since(sim: &Simulator, before: &BTreeMap<Operation, u64>) -> BTreeMap<Operation, u64> {
     sim.calls()
         .into_iter()
-        .map(|(op, n)| (op.to_owned(), n - before.get(op).copied().unwrap_or(0)))
+        .map(|(op, n)| (op, n - before.get(&op).copied().unwrap_or(0)))
         .filter(|(_, n)| *n > 0)
         .collect()
+}
+
+/// Calls by IAM action, as the report names them.
+pub fn by_action(calls: &BTreeMap<Operation, u64>) -> BTreeMap<String, u64> {
+    calls.iter().map(|(op, n)| (op.to_string(), *n)).collect()
 }
 
 /// User + system CPU seconds of this process, from /proc (Linux; 0 elsewhere).
@@ -175,10 +180,10 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         calls: by_op.values().sum(),
         sso_calls: by_op
             .iter()
-            .filter(|(op, _)| op.starts_with("sso:"))
+            .filter(|(op, _)| op.service() == Service::SsoAdmin)
             .map(|(_, n)| n)
             .sum(),
-        calls_by_operation: by_op,
+        calls_by_operation: by_action(&by_op),
         virtual_seconds,
         lower_bound_seconds: bound_calls as f64 / budget.sso_tps,
         lower_bound_calls: bound_calls,
@@ -219,7 +224,7 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         ops,
         succeeded: report.count(|o| *o == Outcome::Succeeded),
         calls,
-        calls_by_operation: by_op,
+        calls_by_operation: by_action(&by_op),
         virtual_seconds,
         lower_bound_seconds: bound,
         calls_per_op: if ops == 0 {

@@ -15,12 +15,14 @@ use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::org::NodeId;
 use ssomatrix_core::plan::{Action, Change, Plan};
-use ssomatrix_core::ports::{IdentityStore, OperationState, Organizations, PortResult, SsoAdmin};
-use ssomatrix_engine::{Budget, Service};
+use ssomatrix_core::ports::{
+    IdentityStore, Operation, OperationState, Organizations, PortResult, SsoAdmin,
+};
+use ssomatrix_engine::Budget;
 use ssomatrix_testkit::org::Generated;
 use tokio::time::Instant;
 
-use crate::measure::{SimClient, calls_since, client, instance, simulator};
+use crate::measure::{SimClient, by_action, calls_since, client, instance, simulator};
 
 /// Terraform's default `-parallelism`.
 pub const TERRAFORM_PARALLELISM: usize = 10;
@@ -52,9 +54,7 @@ fn budget(concurrency: usize) -> Budget {
 async fn walk_org(client: &SimClient, concurrency: usize) -> anyhow::Result<Vec<AccountId>> {
     let org = &client.ports.org;
     let roots = client
-        .all_pages(Service::Organizations, "organizations:ListRoots", |t| {
-            org.list_roots(t)
-        })
+        .all_pages(Operation::ListRoots, |t| org.list_roots(t))
         .await?;
     let mut frontier: Vec<NodeId> = roots.into_iter().map(NodeId::Root).collect();
     let mut accounts = Vec::new();
@@ -62,18 +62,14 @@ async fn walk_org(client: &SimClient, concurrency: usize) -> anyhow::Result<Vec<
         let level: Vec<_> = futures::stream::iter(std::mem::take(&mut frontier))
             .map(|node| async move {
                 let ous = client
-                    .all_pages(
-                        Service::Organizations,
-                        "organizations:ListOrganizationalUnitsForParent",
-                        |t| org.list_organizational_units_for_parent(&node, t),
-                    )
+                    .all_pages(Operation::ListOrganizationalUnitsForParent, |t| {
+                        org.list_organizational_units_for_parent(&node, t)
+                    })
                     .await?;
                 let accounts = client
-                    .all_pages(
-                        Service::Organizations,
-                        "organizations:ListAccountsForParent",
-                        |t| org.list_accounts_for_parent(&node, t),
-                    )
+                    .all_pages(Operation::ListAccountsForParent, |t| {
+                        org.list_accounts_for_parent(&node, t)
+                    })
                     .await?;
                 PortResult::Ok((ous, accounts))
             })
@@ -109,9 +105,7 @@ pub async fn terraform_plan(generated: &Generated) -> anyhow::Result<PeerRun> {
     let sso = &client.ports.sso;
     let ids = &client.ports.ids;
     client
-        .all_pages(Service::SsoAdmin, "sso:ListInstances", |t| {
-            sso.list_instances(t)
-        })
+        .all_pages(Operation::ListInstances, |t| sso.list_instances(t))
         .await?;
     walk_org(&client, TERRAFORM_PARALLELISM).await?;
     let sets: BTreeSet<&PermissionSetArn> = generated
@@ -140,19 +134,17 @@ pub async fn terraform_plan(generated: &Generated) -> anyhow::Result<PeerRun> {
         .map(|step| async move {
             match step {
                 Refresh::PermissionSet(arn) => client
-                    .call(Service::SsoAdmin, "sso:DescribePermissionSet", || {
+                    .call(Operation::DescribePermissionSet, || {
                         sso.describe_permission_set(instance, arn)
                     })
                     .await
                     .map(drop),
                 Refresh::Group(name) => client
-                    .call(Service::IdentityStore, "identitystore:GetGroupId", || {
-                        ids.get_group_id(store, name)
-                    })
+                    .call(Operation::GetGroupId, || ids.get_group_id(store, name))
                     .await
                     .map(drop),
                 Refresh::Assignment(a) => client
-                    .all_pages(Service::SsoAdmin, "sso:ListAccountAssignments", |t| {
+                    .all_pages(Operation::ListAccountAssignments, |t| {
                         sso.list_account_assignments(
                             instance,
                             &a.account_id,
@@ -170,7 +162,7 @@ pub async fn terraform_plan(generated: &Generated) -> anyhow::Result<PeerRun> {
     let by_op = calls_since(&sim, &BTreeMap::new());
     Ok(PeerRun {
         calls: by_op.values().sum(),
-        calls_by_operation: by_op,
+        calls_by_operation: by_action(&by_op),
         virtual_seconds: start.elapsed().as_secs_f64(),
         unsuccessful: None,
     })
@@ -194,7 +186,7 @@ pub async fn terraform_apply(generated: &Generated, plan: &Plan) -> anyhow::Resu
     let by_op = calls_since(&sim, &BTreeMap::new());
     Ok(PeerRun {
         calls: by_op.values().sum(),
-        calls_by_operation: by_op,
+        calls_by_operation: by_action(&by_op),
         virtual_seconds: start.elapsed().as_secs_f64(),
         unsuccessful: Some(outcomes.iter().filter(|ok| !**ok).count()),
     })
@@ -212,13 +204,13 @@ async fn terraform_one(client: &SimClient, instance: &InstanceArn, change: &Chan
     let create = change.action == Action::Create;
     let submitted = if create {
         client
-            .call(Service::SsoAdmin, "sso:CreateAccountAssignment", || {
+            .call(Operation::CreateAccountAssignment, || {
                 sso.create_account_assignment(instance, &assignment)
             })
             .await
     } else {
         client
-            .call(Service::SsoAdmin, "sso:DeleteAccountAssignment", || {
+            .call(Operation::DeleteAccountAssignment, || {
                 sso.delete_account_assignment(instance, &assignment)
             })
             .await
@@ -232,19 +224,15 @@ async fn terraform_one(client: &SimClient, instance: &InstanceArn, change: &Chan
         let id = status.request_id.clone();
         let polled = if create {
             client
-                .call(
-                    Service::SsoAdmin,
-                    "sso:DescribeAccountAssignmentCreationStatus",
-                    || sso.describe_account_assignment_creation_status(instance, &id),
-                )
+                .call(Operation::DescribeAccountAssignmentCreationStatus, || {
+                    sso.describe_account_assignment_creation_status(instance, &id)
+                })
                 .await
         } else {
             client
-                .call(
-                    Service::SsoAdmin,
-                    "sso:DescribeAccountAssignmentDeletionStatus",
-                    || sso.describe_account_assignment_deletion_status(instance, &id),
-                )
+                .call(Operation::DescribeAccountAssignmentDeletionStatus, || {
+                    sso.describe_account_assignment_deletion_status(instance, &id)
+                })
                 .await
         };
         match polled {
@@ -265,22 +253,18 @@ pub async fn aws_sso_util_plan(generated: &Generated) -> anyhow::Result<PeerRun>
     let sso = &client.ports.sso;
     let start = Instant::now();
     client
-        .all_pages(Service::SsoAdmin, "sso:ListInstances", |t| {
-            sso.list_instances(t)
-        })
+        .all_pages(Operation::ListInstances, |t| sso.list_instances(t))
         .await?;
     let accounts = walk_org(&client, 1).await?;
     for account in &accounts {
         let sets = client
-            .all_pages(
-                Service::SsoAdmin,
-                "sso:ListPermissionSetsProvisionedToAccount",
-                |t| sso.list_permission_sets_provisioned_to_account(&instance, account, None, t),
-            )
+            .all_pages(Operation::ListPermissionSetsProvisionedToAccount, |t| {
+                sso.list_permission_sets_provisioned_to_account(&instance, account, None, t)
+            })
             .await?;
         for ps in &sets {
             client
-                .all_pages(Service::SsoAdmin, "sso:ListAccountAssignments", |t| {
+                .all_pages(Operation::ListAccountAssignments, |t| {
                     sso.list_account_assignments(&instance, account, ps, t)
                 })
                 .await?;
@@ -292,7 +276,7 @@ pub async fn aws_sso_util_plan(generated: &Generated) -> anyhow::Result<PeerRun>
     }
     Ok(PeerRun {
         calls: by_op.values().sum(),
-        calls_by_operation: by_op,
+        calls_by_operation: by_action(&by_op),
         virtual_seconds: start.elapsed().as_secs_f64(),
         unsuccessful: None,
     })

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use ssomatrix_aws::{AwsOptions, AwsPorts};
-use ssomatrix_core::ports::{ErrorKind, PortError};
+use ssomatrix_core::ports::{ErrorKind, PortError, Service};
 use ssomatrix_engine::{Budget, EngineError};
 use ssomatrix_sim::Simulator;
 
@@ -110,11 +110,11 @@ impl Source {
         ))
     }
 
-    /// `cannot connect to …` for the endpoint of the IAM actions with `prefix`.
-    pub fn endpoint_note(&self, prefix: &str) -> Option<String> {
+    /// `cannot connect to …` for the endpoint of `service`.
+    pub fn endpoint_note(&self, service: Service) -> Option<String> {
         let Source::Aws(aws) = self else { return None };
-        aws.endpoint_of(prefix)
-            .map(|e| format!("requests to {prefix} go to {e}"))
+        aws.endpoint_of(service)
+            .map(|e| format!("requests to {service} go to {e}"))
     }
 }
 

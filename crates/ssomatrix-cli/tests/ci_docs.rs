@@ -1,7 +1,8 @@
 //! The CI and IAM docs cannot drift from the code: every workflow in
 //! `docs/ci/` parses as YAML and runs only `ssomatrix` commands and flags the
 //! binary's `--help` lists, and the IAM policies in `docs/iam/` grant exactly
-//! the AWS actions the adapter (`crates/ssomatrix-aws/src`) can call.
+//! the AWS actions of the operations the adapter (`crates/ssomatrix-aws/src`)
+//! can call.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
@@ -9,6 +10,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use ssomatrix_core::ports::Operation;
 use support::{command, repo};
 
 fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
@@ -127,43 +129,36 @@ fn ci_workflows_parse_and_use_only_real_commands_and_flags() {
     }
 }
 
-/// The `sso:…`, `identitystore:…` and `organizations:…` actions the adapter
-/// names, one per port method.
-fn adapter_actions() -> BTreeSet<String> {
+/// The operations the adapter names (`Operation::ListAccountAssignments`),
+/// one per port method: the vocabulary must hold no operation the adapter
+/// never calls, or the policies would be checked against it.
+fn adapter_operations() -> BTreeSet<Operation> {
     let mut out = BTreeSet::new();
     for path in files(&repo().join("crates/ssomatrix-aws/src"), &[".rs"]) {
         let text = std::fs::read_to_string(path).unwrap();
-        for prefix in ["\"sso:", "\"identitystore:", "\"organizations:"] {
-            for (i, _) in text.match_indices(prefix) {
-                let rest = &text[i + 1..];
-                let end = rest.find('"').unwrap();
-                let action = &rest[..end];
-                if action
-                    .split(':')
-                    .nth(1)
-                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric()))
-                {
-                    out.insert(action.to_owned());
-                }
-            }
+        for (i, _) in text.match_indices("Operation::") {
+            let rest = &text[i + "Operation::".len()..];
+            let end = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            let named = Operation::ALL
+                .iter()
+                .find(|op| op.api_name() == &rest[..end])
+                .unwrap_or_else(|| {
+                    panic!("the adapter names unknown `Operation::{}`", &rest[..end])
+                });
+            out.insert(*named);
         }
     }
     out
 }
 
-fn is_write(action: &str) -> bool {
-    let name = action.split(':').nth(1).unwrap_or("");
-    [
-        "Create",
-        "Delete",
-        "Provision",
-        "Put",
-        "Update",
-        "Attach",
-        "Detach",
-    ]
-    .iter()
-    .any(|v| name.starts_with(v))
+/// The IAM actions of `ops` that a policy has to allow.
+fn actions<'a>(ops: impl IntoIterator<Item = &'a Operation>) -> BTreeSet<String> {
+    ops.into_iter()
+        .filter(|op| op.needs_permission())
+        .map(|op| op.iam_action().to_owned())
+        .collect()
 }
 
 /// (Sid, actions) of every Allow statement of a policy file.
@@ -200,14 +195,19 @@ const SERVICE_SIDE_IAM: &str = "ManagementAccountIdentityCenterRoles";
 
 #[test]
 fn iam_policies_grant_exactly_what_the_adapter_calls() {
-    let called = adapter_actions();
-    assert!(
-        called.len() >= 20 && called.contains("sso:ListAccountAssignments"),
-        "the adapter's actions were not found: {called:?}"
+    let called = adapter_operations();
+    assert_eq!(
+        called,
+        Operation::ALL.iter().copied().collect::<BTreeSet<_>>(),
+        "the adapter calls every operation of the vocabulary, and no other"
     );
-    let reads: BTreeSet<String> = called.iter().filter(|a| !is_write(a)).cloned().collect();
-    let writes: BTreeSet<String> = called.iter().filter(|a| is_write(a)).cloned().collect();
-    assert!(writes.contains("sso:CreateAccountAssignment"), "{writes:?}");
+    let reads = actions(called.iter().filter(|op| !op.is_write()));
+    let writes = actions(called.iter().filter(|op| op.is_write()));
+    assert!(
+        writes.contains(Operation::CreateAccountAssignment.iam_action()),
+        "{writes:?}"
+    );
+    let called = actions(&called);
 
     for (file, want) in [
         ("plan-drift-role.json", reads.clone()),

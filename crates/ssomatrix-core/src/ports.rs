@@ -16,6 +16,10 @@ use crate::ids::{
 use crate::live::Assignment;
 use crate::org::NodeId;
 
+mod operation;
+
+pub use operation::{Operation, Service, UnknownOperation};
+
 /// One page of a paginated listing. A page may be empty and still carry a
 /// `next_token`: callers follow tokens, not item counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +38,7 @@ impl<T> Page<T> {
 }
 
 /// What went wrong with a call, in categories the engine acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ErrorKind {
     /// Rate exceeded: retry after a backoff.
     Throttled,
@@ -68,6 +72,23 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind's name (`Throttled`), as statistics and logs show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::QuotaExceeded => "QuotaExceeded",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::AccessDenied => "AccessDenied",
+            ErrorKind::Validation => "Validation",
+            ErrorKind::Transient => "Transient",
+            ErrorKind::Configuration => "Configuration",
+            ErrorKind::UnknownOperation => "UnknownOperation",
+            ErrorKind::Unreachable => "Unreachable",
+            ErrorKind::Other => "Other",
+        }
+    }
+
     /// Whether a bounded retry with backoff may succeed.
     pub fn is_retryable(self) -> bool {
         matches!(
@@ -81,12 +102,18 @@ impl ErrorKind {
     }
 }
 
-/// An error from a port call. `operation` is the IAM action of the call
-/// (`sso:ListAccountAssignments`), which is also what an access-denied user
-/// has to grant.
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An error from a port call. `operation` is the call's operation, shown as
+/// its IAM action (`sso:ListAccountAssignments`), which is also what an
+/// access-denied user has to grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortError {
-    pub operation: &'static str,
+    pub operation: Operation,
     pub kind: ErrorKind,
     pub message: String,
     /// The exception's `Reason`, where the service gave one. sso-admin and
@@ -100,7 +127,7 @@ pub struct PortError {
 }
 
 impl PortError {
-    pub fn new(operation: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(operation: Operation, kind: ErrorKind, message: impl Into<String>) -> Self {
         PortError {
             operation,
             kind,
@@ -497,7 +524,7 @@ mod tests {
 
     #[test]
     fn kms_reasons_are_printed_and_point_at_the_key_policy() {
-        let denied = PortError::new("sso:ListInstances", ErrorKind::AccessDenied, "denied")
+        let denied = PortError::new(Operation::ListInstances, ErrorKind::AccessDenied, "denied")
             .with_reason("KMS_AccessDeniedException");
         let shown = denied.to_string();
         assert!(shown.contains("KMS_AccessDeniedException"), "{shown}");
@@ -507,7 +534,7 @@ mod tests {
             "{shown}"
         );
 
-        let throttled = PortError::new("identitystore:ListUsers", ErrorKind::Throttled, "slow")
+        let throttled = PortError::new(Operation::ListUsers, ErrorKind::Throttled, "slow")
             .with_reason("KMS_THROTTLING");
         let shown = throttled.to_string();
         assert!(
@@ -516,15 +543,19 @@ mod tests {
         );
 
         // A reason the message already holds is not repeated.
-        let other = PortError::new("sso:X", ErrorKind::Validation, "bad: SOME_REASON")
-            .with_reason("SOME_REASON");
+        let other = PortError::new(
+            Operation::ListInstances,
+            ErrorKind::Validation,
+            "bad: SOME_REASON",
+        )
+        .with_reason("SOME_REASON");
         assert_eq!(other.to_string().matches("SOME_REASON").count(), 1);
     }
 
     #[test]
     fn only_a_user_or_group_not_found_is_a_missing_principal() {
         let nf = |t: Option<&str>, r: Option<&str>| {
-            let mut e = PortError::new("identitystore:DescribeGroup", ErrorKind::NotFound, "x");
+            let mut e = PortError::new(Operation::DescribeGroup, ErrorKind::NotFound, "x");
             e.resource_type = t.map(str::to_owned);
             e.reason = r.map(str::to_owned);
             e

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
 use ssomatrix_core::org::OrgTree;
-use ssomatrix_core::ports::{IdentityStore, Organizations, SsoAdmin, Sts};
+use ssomatrix_core::ports::{IdentityStore, Operation, Organizations, SsoAdmin, Sts};
 
 use crate::EngineError;
-use crate::client::{Client, Service};
+use crate::client::Client;
 
 /// The account the credentials belong to (STS `GetCallerIdentity`). One
 /// call per run, charged to the Organizations budget: STS has no budget of
@@ -20,9 +20,7 @@ pub(crate) async fn read_caller<S: SsoAdmin, I: IdentityStore, O: Organizations 
 ) -> Result<AccountId, EngineError> {
     let org = &client.ports.org;
     Ok(client
-        .call(Service::Organizations, "sts:GetCallerIdentity", || {
-            org.get_caller_identity()
-        })
+        .call(Operation::GetCallerIdentity, || org.get_caller_identity())
         .await?)
 }
 
@@ -40,11 +38,9 @@ pub(crate) async fn provisioned_to_management<S: SsoAdmin, I: IdentityStore, O: 
     };
     let sso = &client.ports.sso;
     let sets = client
-        .all_pages(
-            Service::SsoAdmin,
-            "sso:ListPermissionSetsProvisionedToAccount",
-            |t| sso.list_permission_sets_provisioned_to_account(instance, mgmt, None, t),
-        )
+        .all_pages(Operation::ListPermissionSetsProvisionedToAccount, |t| {
+            sso.list_permission_sets_provisioned_to_account(instance, mgmt, None, t)
+        })
         .await?;
     Ok(sets.into_iter().collect())
 }

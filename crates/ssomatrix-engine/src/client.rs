@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rand::Rng;
 use ssomatrix_core::ports::{
-    ErrorKind, IdentityStore, Organizations, Page, PortError, PortResult, SsoAdmin,
+    ErrorKind, IdentityStore, Operation, Organizations, Page, PortError, PortResult, SsoAdmin,
 };
 
 use crate::limiter::RateLimiter;
@@ -33,13 +33,9 @@ impl<P: Clone> Ports<P, P, P> {
     }
 }
 
-/// The services, each with its own rate budget.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    SsoAdmin,
-    IdentityStore,
-    Organizations,
-}
+/// The services; each has its own rate budget but STS, which shares
+/// Organizations' (the engine calls it once a run).
+pub use ssomatrix_core::ports::Service;
 
 /// Client-side limits. The defaults stay below AWS's limits so that the
 /// console and other automation keep some of the shared quota.
@@ -105,14 +101,14 @@ pub struct Stats {
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct StatsSnapshot {
-    pub calls: BTreeMap<&'static str, u64>,
-    pub retries: BTreeMap<String, u64>,
+    pub calls: BTreeMap<Operation, u64>,
+    pub retries: BTreeMap<ErrorKind, u64>,
 }
 
 #[derive(Debug, Default)]
 struct StatsInner {
-    calls: BTreeMap<&'static str, u64>,
-    retries: BTreeMap<String, u64>,
+    calls: BTreeMap<Operation, u64>,
+    retries: BTreeMap<ErrorKind, u64>,
     /// Calls in a row that ended `Unreachable` (any success resets it).
     unreachable_streak: u32,
 }
@@ -131,12 +127,12 @@ impl Stats {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn call(&self, op: &'static str) {
+    fn call(&self, op: Operation) {
         *self.lock().calls.entry(op).or_default() += 1;
     }
 
     pub(crate) fn retry(&self, kind: ErrorKind) {
-        *self.lock().retries.entry(format!("{kind:?}")).or_default() += 1;
+        *self.lock().retries.entry(kind).or_default() += 1;
     }
 
     fn outcome(&self, unreachable: bool) {
@@ -194,31 +190,29 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         }
     }
 
-    fn limiter(&self, service: Service) -> &RateLimiter {
-        match service {
+    fn limiter(&self, op: Operation) -> &RateLimiter {
+        match op.service() {
             Service::SsoAdmin => &self.sso_limiter,
             Service::IdentityStore => &self.ids_limiter,
-            Service::Organizations => &self.org_limiter,
+            Service::Organizations | Service::Sts => &self.org_limiter,
         }
     }
 
-    /// Calls `f` inside the budget of `service`, retrying retryable errors
+    /// Calls `f` inside the budget of `op`'s service, retrying retryable errors
     /// with jittered exponential backoff, at most `max_retries` times.
-    pub async fn call<T, F, Fut>(&self, service: Service, op: &'static str, f: F) -> PortResult<T>
+    pub async fn call<T, F, Fut>(&self, op: Operation, f: F) -> PortResult<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = PortResult<T>>,
     {
-        self.call_retrying(service, op, self.budget.max_retries, f)
-            .await
+        self.call_retrying(op, self.budget.max_retries, f).await
     }
 
     /// [`Client::call`] with its own retry bound (0: one attempt), for calls
     /// whose caller has a cheaper fallback than waiting out a backoff.
     pub async fn call_retrying<T, F, Fut>(
         &self,
-        service: Service,
-        op: &'static str,
+        op: Operation,
         max_retries: u32,
         f: F,
     ) -> PortResult<T>
@@ -226,7 +220,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         F: FnMut() -> Fut,
         Fut: Future<Output = PortResult<T>>,
     {
-        self.call_retrying_if(service, op, max_retries, ErrorKind::is_retryable, f)
+        self.call_retrying_if(op, max_retries, ErrorKind::is_retryable, f)
             .await
     }
 
@@ -235,8 +229,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
     /// themselves (the executor waits for room after a quota answer).
     pub async fn call_retrying_if<T, F, Fut>(
         &self,
-        service: Service,
-        op: &'static str,
+        op: Operation,
         max_retries: u32,
         retry: impl Fn(ErrorKind) -> bool,
         mut f: F,
@@ -247,7 +240,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
     {
         let mut attempt = 0;
         loop {
-            self.limiter(service).acquire().await;
+            self.limiter(op).acquire().await;
             self.stats.call(op);
             let result = f().await;
             let unreachable = matches!(&result, Err(e) if e.kind == ErrorKind::Unreachable);
@@ -263,7 +256,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
                 }
                 Err(e) if retry(e.kind) && attempt < bound => {
                     self.stats.retry(e.kind);
-                    tracing::debug!(operation = op, kind = ?e.kind, attempt, "retrying: {}", e.message);
+                    tracing::debug!(operation = %op, kind = ?e.kind, attempt, "retrying: {}", e.message);
                     tokio::time::sleep(self.backoff(attempt)).await;
                     attempt += 1;
                 }
@@ -287,25 +280,19 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
     }
 
     /// Follows `NextToken`s to the end (empty pages with a token included).
-    pub async fn all_pages<T, F, Fut>(
-        &self,
-        service: Service,
-        op: &'static str,
-        f: F,
-    ) -> PortResult<Vec<T>>
+    pub async fn all_pages<T, F, Fut>(&self, op: Operation, f: F) -> PortResult<Vec<T>>
     where
         F: FnMut(Option<String>) -> Fut,
         Fut: Future<Output = PortResult<Page<T>>>,
     {
-        self.all_pages_retrying(service, op, self.budget.max_retries, f)
+        self.all_pages_retrying(op, self.budget.max_retries, f)
             .await
     }
 
     /// [`Client::all_pages`] with its own retry bound for each page.
     pub async fn all_pages_retrying<T, F, Fut>(
         &self,
-        service: Service,
-        op: &'static str,
+        op: Operation,
         max_retries: u32,
         mut f: F,
     ) -> PortResult<Vec<T>>
@@ -317,7 +304,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let page = self
-                .call_retrying(service, op, max_retries, || f(token.clone()))
+                .call_retrying(op, max_retries, || f(token.clone()))
                 .await?;
             out.extend(page.items);
             match page.next_token {

@@ -23,8 +23,8 @@ use ssomatrix_core::ids::{
 use ssomatrix_core::live::{Assignment, LiveState, Principals};
 use ssomatrix_core::org::{Account, NodeId, OrgTree, Ou};
 use ssomatrix_core::ports::{
-    ErrorKind, IdentityStore, InstanceInfo, Organizations, PortError, ProvisioningFilter, SsoAdmin,
-    Sts,
+    ErrorKind, IdentityStore, InstanceInfo, Operation, Organizations, PortError,
+    ProvisioningFilter, SsoAdmin, Sts,
 };
 use ssomatrix_core::scope::{Scope, principal_names};
 use ssomatrix_core::snapshot::{
@@ -34,7 +34,7 @@ use ssomatrix_core::snapshot::{
 
 use crate::EngineError;
 use crate::caller::{provisioned_to_management, read_caller};
-use crate::client::{Client, Service};
+use crate::client::Client;
 use crate::principals::resolve_principals;
 
 /// How live assignments are found.
@@ -95,9 +95,7 @@ pub async fn discover_instance<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) -> Result<InstanceInfo, EngineError> {
     let sso = &client.ports.sso;
     let all = client
-        .all_pages(Service::SsoAdmin, "sso:ListInstances", |t| {
-            sso.list_instances(t)
-        })
+        .all_pages(Operation::ListInstances, |t| sso.list_instances(t))
         .await?;
     match wanted {
         Some(w) => {
@@ -141,16 +139,12 @@ async fn read_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) -> Result<OrgTree, EngineError> {
     let org = &client.ports.org;
     let management = client
-        .call(
-            Service::Organizations,
-            "organizations:DescribeOrganization",
-            || org.describe_organization(),
-        )
+        .call(Operation::DescribeOrganization, || {
+            org.describe_organization()
+        })
         .await?;
     let roots = client
-        .all_pages(Service::Organizations, "organizations:ListRoots", |t| {
-            org.list_roots(t)
-        })
+        .all_pages(Operation::ListRoots, |t| org.list_roots(t))
         .await?;
     let root = roots
         .into_iter()
@@ -167,18 +161,14 @@ async fn read_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
             futures::stream::iter(frontier.drain(..).filter(|n| seen.insert(n.clone())))
                 .map(|node| async move {
                     let children = client
-                        .all_pages(
-                            Service::Organizations,
-                            "organizations:ListOrganizationalUnitsForParent",
-                            |t| org.list_organizational_units_for_parent(&node, t),
-                        )
+                        .all_pages(Operation::ListOrganizationalUnitsForParent, |t| {
+                            org.list_organizational_units_for_parent(&node, t)
+                        })
                         .await?;
                     let members = client
-                        .all_pages(
-                            Service::Organizations,
-                            "organizations:ListAccountsForParent",
-                            |t| org.list_accounts_for_parent(&node, t),
-                        )
+                        .all_pages(Operation::ListAccountsForParent, |t| {
+                            org.list_accounts_for_parent(&node, t)
+                        })
                         .await?;
                     progress.tick();
                     Ok::<_, PortError>((node, children, members))
@@ -224,11 +214,9 @@ async fn read_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
             futures::stream::iter(accounts.iter().map(|a| a.id.clone()))
                 .map(|id| async move {
                     let tags = client
-                        .all_pages(
-                            Service::Organizations,
-                            "organizations:ListTagsForResource",
-                            |t| org.list_tags_for_resource(&id, t),
-                        )
+                        .all_pages(Operation::ListTagsForResource, |t| {
+                            org.list_tags_for_resource(&id, t)
+                        })
                         .await?;
                     progress.tick();
                     Ok::<_, PortError>((id, tags))
@@ -252,14 +240,14 @@ async fn read_permission_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) -> Result<BTreeMap<PermissionSetArn, String>, EngineError> {
     let sso = &client.ports.sso;
     let arns = client
-        .all_pages(Service::SsoAdmin, "sso:ListPermissionSets", |t| {
+        .all_pages(Operation::ListPermissionSets, |t| {
             sso.list_permission_sets(instance, t)
         })
         .await?;
     let described: Vec<_> = futures::stream::iter(arns)
         .map(|arn| async move {
             client
-                .call(Service::SsoAdmin, "sso:DescribePermissionSet", || {
+                .call(Operation::DescribePermissionSet, || {
                     sso.describe_permission_set(instance, &arn)
                 })
                 .await
@@ -279,16 +267,12 @@ pub(crate) async fn list_all_principals<S: SsoAdmin, I: IdentityStore, O: Organi
     match kind {
         PrincipalType::Group => {
             client
-                .all_pages(Service::IdentityStore, "identitystore:ListGroups", |t| {
-                    ids.list_groups(store, t)
-                })
+                .all_pages(Operation::ListGroups, |t| ids.list_groups(store, t))
                 .await
         }
         PrincipalType::User => {
             client
-                .all_pages(Service::IdentityStore, "identitystore:ListUsers", |t| {
-                    ids.list_users(store, t)
-                })
+                .all_pages(Operation::ListUsers, |t| ids.list_users(store, t))
                 .await
         }
     }
@@ -308,11 +292,9 @@ async fn provisioned_pairs<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         futures::stream::iter(permission_sets.iter())
             .map(|ps| async move {
                 let accounts = client
-                    .all_pages(
-                        Service::SsoAdmin,
-                        "sso:ListAccountsForProvisionedPermissionSet",
-                        |t| sso.list_accounts_for_provisioned_permission_set(instance, ps, None, t),
-                    )
+                    .all_pages(Operation::ListAccountsForProvisionedPermissionSet, |t| {
+                        sso.list_accounts_for_provisioned_permission_set(instance, ps, None, t)
+                    })
                     .await?;
                 progress.tick();
                 Ok::<_, PortError>(accounts.into_iter().map(|a| (a, ps.clone())).collect())
@@ -350,7 +332,7 @@ async fn read_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     let lists: Vec<Vec<Assignment>> = futures::stream::iter(pairs)
         .map(|(account, ps)| async move {
             let principals = client
-                .all_pages(Service::SsoAdmin, "sso:ListAccountAssignments", |t| {
+                .all_pages(Operation::ListAccountAssignments, |t| {
                     sso.list_account_assignments(instance, &account, &ps, t)
                 })
                 .await?;
@@ -459,18 +441,12 @@ async fn name_principals<S: SsoAdmin, I: IdentityStore, O: Organizations>(
             let name = match kind {
                 PrincipalType::Group => {
                     client
-                        .call(
-                            Service::IdentityStore,
-                            "identitystore:DescribeGroup",
-                            || ids.describe_group(store, &id),
-                        )
+                        .call(Operation::DescribeGroup, || ids.describe_group(store, &id))
                         .await?
                 }
                 PrincipalType::User => {
                     client
-                        .call(Service::IdentityStore, "identitystore:DescribeUser", || {
-                            ids.describe_user(store, &id)
-                        })
+                        .call(Operation::DescribeUser, || ids.describe_user(store, &id))
                         .await?
                 }
             };
@@ -499,18 +475,14 @@ pub(crate) async fn read_not_provisioned<S: SsoAdmin, I: IdentityStore, O: Organ
     let per_set: Vec<_> = futures::stream::iter(permission_sets.iter())
         .map(|ps| async move {
             let accounts = client
-                .all_pages(
-                    Service::SsoAdmin,
-                    "sso:ListAccountsForProvisionedPermissionSet",
-                    |t| {
-                        sso.list_accounts_for_provisioned_permission_set(
-                            instance,
-                            ps,
-                            Some(ProvisioningFilter::LatestNotProvisioned),
-                            t,
-                        )
-                    },
-                )
+                .all_pages(Operation::ListAccountsForProvisionedPermissionSet, |t| {
+                    sso.list_accounts_for_provisioned_permission_set(
+                        instance,
+                        ps,
+                        Some(ProvisioningFilter::LatestNotProvisioned),
+                        t,
+                    )
+                })
                 .await?;
             Ok::<_, PortError>((ps.clone(), accounts.into_iter().collect::<BTreeSet<_>>()))
         })
@@ -659,7 +631,7 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations + S
             root_id: org.root().clone(),
             management_account_id: org.management_account().cloned().ok_or_else(|| {
                 EngineError::Port(PortError::new(
-                    "organizations:DescribeOrganization",
+                    Operation::DescribeOrganization,
                     ErrorKind::Other,
                     "no management account",
                 ))

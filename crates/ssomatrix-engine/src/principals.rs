@@ -8,10 +8,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::{StreamExt, TryStreamExt};
 use ssomatrix_core::ids::{IdentityStoreId, PrincipalId, PrincipalType};
 use ssomatrix_core::live::Principals;
-use ssomatrix_core::ports::{ErrorKind, IdentityStore, Organizations, PortError, SsoAdmin};
+use ssomatrix_core::ports::{
+    ErrorKind, IdentityStore, Operation, Organizations, PortError, SsoAdmin,
+};
 
 use crate::EngineError;
-use crate::client::{Client, Service};
+use crate::client::Client;
 use crate::inventory::list_all_principals;
 
 /// What one `GetGroupId` / `GetUserId` call said about a name.
@@ -46,16 +48,12 @@ pub(crate) async fn resolve_principals<S: SsoAdmin, I: IdentityStore, O: Organiz
             let result = match kind {
                 PrincipalType::Group => {
                     client
-                        .call(Service::IdentityStore, "identitystore:GetGroupId", || {
-                            ids.get_group_id(store, &name)
-                        })
+                        .call(Operation::GetGroupId, || ids.get_group_id(store, &name))
                         .await
                 }
                 PrincipalType::User => {
                     client
-                        .call(Service::IdentityStore, "identitystore:GetUserId", || {
-                            ids.get_user_id(store, &name)
-                        })
+                        .call(Operation::GetUserId, || ids.get_user_id(store, &name))
                         .await
                 }
             };

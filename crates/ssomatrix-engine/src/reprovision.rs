@@ -22,11 +22,11 @@ use ssomatrix_core::ids::{AccountId, AccountState, InstanceArn, PermissionSetArn
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::Action;
 use ssomatrix_core::ports::{
-    IdentityStore, OperationState, Organizations, PortError, ProvisionTarget, SsoAdmin,
+    IdentityStore, Operation, OperationState, Organizations, PortError, ProvisionTarget, SsoAdmin,
 };
 
 use crate::EngineError;
-use crate::client::{Client, Service};
+use crate::client::Client;
 use crate::executor::{ApplyOptions, ApplyReport, Outcome, STATUS_GRACE};
 use crate::inventory::read_not_provisioned;
 
@@ -263,11 +263,9 @@ async fn targets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     }
     let sso = &client.ports.sso;
     let holders = client
-        .all_pages(
-            Service::SsoAdmin,
-            "sso:ListAccountsForProvisionedPermissionSet",
-            |t| sso.list_accounts_for_provisioned_permission_set(instance, set, None, t),
-        )
+        .all_pages(Operation::ListAccountsForProvisionedPermissionSet, |t| {
+            sso.list_accounts_for_provisioned_permission_set(instance, set, None, t)
+        })
         .await?;
     let all_fine = holders
         .iter()
@@ -288,7 +286,7 @@ async fn provision<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) -> (Outcome, Option<String>) {
     let sso = &client.ports.sso;
     let mut status = match client
-        .call(Service::SsoAdmin, "sso:ProvisionPermissionSet", || {
+        .call(Operation::ProvisionPermissionSet, || {
             sso.provision_permission_set(instance, arn, target)
         })
         .await
@@ -320,11 +318,9 @@ async fn provision<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                 tokio::time::sleep(wait).await;
                 wait = options.poll_interval;
                 status = match client
-                    .call(
-                        Service::SsoAdmin,
-                        "sso:DescribePermissionSetProvisioningStatus",
-                        || sso.describe_permission_set_provisioning_status(instance, &id),
-                    )
+                    .call(Operation::DescribePermissionSetProvisioningStatus, || {
+                        sso.describe_permission_set_provisioning_status(instance, &id)
+                    })
                     .await
                 {
                     Ok(s) => s,

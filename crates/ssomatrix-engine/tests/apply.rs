@@ -20,12 +20,12 @@ use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::AccountState;
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::plan::{Action, Plan};
-use ssomatrix_core::ports::SsoAdmin;
+use ssomatrix_core::ports::{ErrorKind, Operation, Service, SsoAdmin};
 use ssomatrix_engine::Budget;
 use ssomatrix_engine::executor::{
     self, ApplyControl, ApplyOptions, Outcome, SERVICE_MAX_IN_FLIGHT,
 };
-use ssomatrix_sim::{Calls, Fault, FaultPlan, ServiceModel, Simulator};
+use ssomatrix_sim::{Calls, Fault, FaultPlan, Operations, ServiceModel, Simulator};
 use support::{Org, OrgSpec, apply, busy, client, generate, instance, one_rule, plan_now};
 use tokio::time::Instant;
 
@@ -110,7 +110,10 @@ fn storm() -> impl Strategy<Value = Storm> {
     ]
 }
 
-const WRITES: [&str; 2] = ["sso:CreateAccountAssignment", "sso:DeleteAccountAssignment"];
+const WRITES: [Operation; 2] = [
+    Operation::CreateAccountAssignment,
+    Operation::DeleteAccountAssignment,
+];
 
 /// Random org, file and live state, with the service model on and a storm
 /// during apply: a second plan is empty, or holds exactly the creates that
@@ -133,17 +136,21 @@ async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm) {
     // change may take all of it), then every fifth call: unlikely to beat
     // the retries of any one call (5^-9 a call) as the backoff's jitter
     // makes call numbers land at random.
-    let storm_of = |faults: FaultPlan, ops: &[&str], fault| {
+    let storm_of = |faults: FaultPlan, ops: &[Operations], fault| {
         ops.iter().fold(faults, |f, op| {
-            f.inject(op, Calls::First(5), fault)
-                .inject(op, Calls::Every(5), fault)
+            f.inject(*op, Calls::First(5), fault)
+                .inject(*op, Calls::Every(5), fault)
         })
     };
     match storm {
         Storm::None => {}
-        Storm::Throttling => faults = storm_of(faults, &["sso:"], Fault::Throttle),
-        Storm::Conflicts => faults = storm_of(faults, &WRITES, Fault::Conflict),
-        Storm::ServerErrors => faults = storm_of(faults, &["*"], Fault::Transient),
+        Storm::Throttling => {
+            faults = storm_of(faults, &[Service::SsoAdmin.into()], Fault::Throttle)
+        }
+        Storm::Conflicts => {
+            faults = storm_of(faults, &WRITES.map(Operations::from), Fault::Conflict)
+        }
+        Storm::ServerErrors => faults = storm_of(faults, &[Operations::All], Fault::Transient),
         Storm::FailedOperations => {
             let accounts: BTreeSet<_> = first.creates().map(|c| c.account_id.clone()).collect();
             let mut rng = StdRng::seed_from_u64(file_seed);
@@ -192,9 +199,9 @@ async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm) {
         let retries = client.stats.snapshot().retries;
         match storm {
             Storm::None => assert!(retries.is_empty(), "{retries:?}"),
-            Storm::Throttling => assert!(retries.contains_key("Throttled")),
-            Storm::Conflicts => assert!(retries.contains_key("Conflict")),
-            Storm::ServerErrors => assert!(retries.contains_key("Transient")),
+            Storm::Throttling => assert!(retries.contains_key(&ErrorKind::Throttled)),
+            Storm::Conflicts => assert!(retries.contains_key(&ErrorKind::Conflict)),
+            Storm::ServerErrors => assert!(retries.contains_key(&ErrorKind::Transient)),
             Storm::FailedOperations => assert!(!failed.is_empty()),
         }
     }
@@ -244,7 +251,7 @@ async fn the_executor_alone_never_exceeds_the_service_limits() {
     assert_eq!(stats.max_writes_per_account, 1, "{stats:?}");
     assert_eq!((stats.throttles(), stats.conflicts), (0, 0), "{stats:?}");
     let budget = Budget::default().sso_tps;
-    let most = sim.max_calls_in_window("sso:", Duration::from_secs(1));
+    let most = sim.max_calls_in_window(Service::SsoAdmin, Duration::from_secs(1));
     assert!(
         most as f64 <= budget.ceil(),
         "{most} sso-admin calls in one second"
@@ -259,12 +266,12 @@ async fn when_the_status_listing_fails_each_operation_describes_itself() {
     sim.set_faults(
         FaultPlan::new()
             .inject(
-                "sso:ListAccountAssignmentCreationStatus",
+                Operation::ListAccountAssignmentCreationStatus,
                 Calls::All,
                 Fault::Transient,
             )
             .inject(
-                "sso:ListAccountAssignmentDeletionStatus",
+                Operation::ListAccountAssignmentDeletionStatus,
                 Calls::All,
                 Fault::Transient,
             ),
@@ -273,8 +280,10 @@ async fn when_the_status_listing_fails_each_operation_describes_itself() {
     sim.set_faults(FaultPlan::new());
     assert!(report.all_succeeded());
     let calls = sim.calls();
-    assert!(calls["sso:ListAccountAssignmentCreationStatus"] > 0);
-    assert!(calls["sso:DescribeAccountAssignmentCreationStatus"] >= plan.creates().count() as u64);
+    assert!(calls[&Operation::ListAccountAssignmentCreationStatus] > 0);
+    assert!(
+        calls[&Operation::DescribeAccountAssignmentCreationStatus] >= plan.creates().count() as u64
+    );
     let stats = sim.service_stats();
     assert!(stats.max_outstanding <= SERVICE_MAX_IN_FLIGHT, "{stats:?}");
     assert_eq!(stats.max_writes_per_account, 1, "{stats:?}");
@@ -415,7 +424,7 @@ async fn benchmark_2000_creates_over_400_accounts() {
     let seconds = start.elapsed().as_secs_f64();
     assert!(report.all_succeeded());
 
-    let mut calls: BTreeMap<&str, u64> = sim.calls();
+    let mut calls: BTreeMap<Operation, u64> = sim.calls();
     for (op, n) in before {
         *calls.entry(op).or_default() -= n;
     }
@@ -455,6 +464,6 @@ async fn benchmark_2000_creates_over_400_accounts() {
         stats.conflicts,
         stats.max_outstanding,
         client.stats.snapshot().retries,
-        sim.max_calls_in_window("sso:", Duration::from_secs(1))
+        sim.max_calls_in_window(Service::SsoAdmin, Duration::from_secs(1))
     );
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::{AccountId, AccountState, InstanceArn, PrincipalType};
 use ssomatrix_core::plan::{Action, Plan, WarningKind, plan};
+use ssomatrix_core::ports::{ErrorKind, Operation};
 use ssomatrix_core::snapshot::Snapshot;
 use ssomatrix_engine::EngineError;
 use ssomatrix_engine::executor::{Outcome, STATUS_GRACE};
@@ -53,7 +54,7 @@ async fn when_other_callers_hold_most_of_the_quota_creates_wait_and_all_succeed(
             .stats
             .snapshot()
             .retries
-            .contains_key("QuotaExceeded"),
+            .contains_key(&ErrorKind::QuotaExceeded),
         "{:?}",
         client.stats.snapshot()
     );
@@ -73,7 +74,7 @@ async fn a_status_not_visible_yet_is_pending_not_an_error() {
     assert_all_succeeded(&report);
     // The service did answer not-found (the test would prove nothing else).
     let calls = sim.calls();
-    let describes = calls["sso:DescribeAccountAssignmentCreationStatus"];
+    let describes = calls[&Operation::DescribeAccountAssignmentCreationStatus];
     assert!(
         describes > plan.creates().count() as u64,
         "{describes} describes for {} creates",
@@ -120,7 +121,7 @@ async fn a_failed_delete_of_an_assignment_that_is_gone_succeeded() {
     );
     let listings = || {
         sim.calls()
-            .get("sso:ListAccountAssignments")
+            .get(&Operation::ListAccountAssignments)
             .copied()
             .unwrap_or(0)
     };
@@ -160,12 +161,12 @@ async fn a_status_listing_that_fails_twice_is_listed_again() {
     sim.set_faults(
         FaultPlan::new()
             .inject(
-                "sso:ListAccountAssignmentCreationStatus",
+                Operation::ListAccountAssignmentCreationStatus,
                 Calls::First(2),
                 Fault::Transient,
             )
             .inject(
-                "sso:ListAccountAssignmentDeletionStatus",
+                Operation::ListAccountAssignmentDeletionStatus,
                 Calls::First(2),
                 Fault::Transient,
             ),
@@ -176,14 +177,14 @@ async fn a_status_listing_that_fails_twice_is_listed_again() {
     let calls = sim.calls();
     // Listing went on after the two failures, and each operation was
     // described once, when the listing told it had finished.
-    assert!(calls["sso:ListAccountAssignmentCreationStatus"] > 3);
-    assert!(calls["sso:ListAccountAssignmentDeletionStatus"] > 3);
+    assert!(calls[&Operation::ListAccountAssignmentCreationStatus] > 3);
+    assert!(calls[&Operation::ListAccountAssignmentDeletionStatus] > 3);
     assert_eq!(
-        calls["sso:DescribeAccountAssignmentCreationStatus"],
+        calls[&Operation::DescribeAccountAssignmentCreationStatus],
         plan.creates().count() as u64
     );
     assert_eq!(
-        calls["sso:DescribeAccountAssignmentDeletionStatus"],
+        calls[&Operation::DescribeAccountAssignmentDeletionStatus],
         plan.deletes().count() as u64
     );
     assert!(plan_now(&client, &config).await.is_empty());
@@ -199,7 +200,7 @@ async fn a_kms_not_found_on_delete_is_a_failure_not_already_gone() {
     assert!(plan.deletes().count() > 0, "the plan must delete something");
 
     sim.set_faults(FaultPlan::new().inject(
-        "sso:DeleteAccountAssignment",
+        Operation::DeleteAccountAssignment,
         Calls::All,
         Fault::KmsKeyNotFound,
     ));
@@ -253,36 +254,28 @@ async fn without_get_group_id_names_are_matched_in_one_listing_per_kind() {
         .unwrap()
         .with_faults(
             FaultPlan::new()
-                .inject(
-                    "identitystore:GetGroupId",
-                    Calls::All,
-                    Fault::UnknownOperation,
-                )
-                .inject(
-                    "identitystore:GetUserId",
-                    Calls::All,
-                    Fault::UnknownOperation,
-                ),
+                .inject(Operation::GetGroupId, Calls::All, Fault::UnknownOperation)
+                .inject(Operation::GetUserId, Calls::All, Fault::UnknownOperation),
         );
     let got = plan_now(&client(&sim), &config).await;
     assert_eq!(got.changes, expected.changes);
     let calls = sim.calls();
-    assert_eq!(calls.get("identitystore:ListGroups"), Some(&1), "{calls:?}");
-    assert_eq!(calls.get("identitystore:ListUsers"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get(&Operation::ListGroups), Some(&1), "{calls:?}");
+    assert_eq!(calls.get(&Operation::ListUsers), Some(&1), "{calls:?}");
 
     // A name that is in neither: the listing gives the planner its
     // suggestions, without a second listing.
     let typo = text.replace(&org.groups[1], &format!("{}x", org.groups[1]));
     let config = Config::parse("ad.yaml", &typo).unwrap();
     sim.set_faults(FaultPlan::new().inject(
-        "identitystore:GetGroupId",
+        Operation::GetGroupId,
         Calls::All,
         Fault::UnknownOperation,
     ));
-    let before = sim.calls().get("identitystore:ListGroups").copied();
+    let before = sim.calls().get(&Operation::ListGroups).copied();
     let live = read(&client(&sim), &config).await;
     assert_eq!(
-        sim.calls().get("identitystore:ListGroups").copied(),
+        sim.calls().get(&Operation::ListGroups).copied(),
         before.map(|n| n + 1)
     );
     assert!(live.principals.all_names[&PrincipalType::Group].contains(&org.groups[1]));

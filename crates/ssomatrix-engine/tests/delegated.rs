@@ -15,6 +15,7 @@ use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::{AccountId, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::plan::{Action, Plan, WarningKind, plan};
+use ssomatrix_core::ports::Operation;
 use ssomatrix_core::snapshot::Snapshot;
 use ssomatrix_engine::InventoryStrategy;
 use ssomatrix_engine::executor::{ApplyOptions, Outcome};
@@ -92,8 +93,11 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
         assert_eq!(live.delegated_administrator(), Some(&delegated));
         // The whole list from the service, not only the sets the file reads.
         assert_eq!(live.provisioned_to_management, forbidden, "{strategy:?}");
-        assert_eq!(sim.calls()["sts:GetCallerIdentity"], 1);
-        assert_eq!(sim.calls()["sso:ListPermissionSetsProvisionedToAccount"], 1);
+        assert_eq!(sim.calls()[&Operation::GetCallerIdentity], 1);
+        assert_eq!(
+            sim.calls()[&Operation::ListPermissionSetsProvisionedToAccount],
+            1
+        );
 
         let p = plan(&config, &live, today()).unwrap();
         let want: BTreeSet<_> = p
@@ -184,7 +188,7 @@ async fn the_management_account_finishes_what_the_delegated_administrator_could_
     assert!(live.provisioned_to_management.is_empty());
     assert!(
         !sim.calls()
-            .contains_key("sso:ListPermissionSetsProvisionedToAccount")
+            .contains_key(&Operation::ListPermissionSetsProvisionedToAccount)
     );
     let second = plan(&config, &live, today()).unwrap();
     let left: BTreeSet<_> = second

@@ -15,11 +15,11 @@ use ssomatrix_core::ids::{InstanceArn, PermissionSetArn, PrincipalType};
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::org::NodeId;
 use ssomatrix_core::plan::plan;
-use ssomatrix_core::ports::ErrorKind;
+use ssomatrix_core::ports::{ErrorKind, Operation, Service};
 use ssomatrix_core::snapshot::Snapshot;
 use ssomatrix_engine::inventory::{Progress, discover_instance, read_live_state};
 use ssomatrix_engine::{Budget, EngineError, InventoryStrategy, ReadOptions};
-use ssomatrix_sim::{Calls, Fault, FaultPlan, Simulator, page_size};
+use ssomatrix_sim::{Calls, Fault, FaultPlan, Operations, Simulator, page_size};
 use support::{Org, OrgSpec, SimClient, client, client_with, generate, one_rule, options, today};
 use tokio::time::Instant;
 
@@ -191,7 +191,7 @@ fn expected_calls(
     config: &Config,
     live: &LiveState,
     strategy: InventoryStrategy,
-) -> BTreeMap<&'static str, u64> {
+) -> BTreeMap<Operation, u64> {
     let s = &org.snapshot;
     let tree = s.org_tree().unwrap();
     let read = &live.read_permission_sets;
@@ -259,32 +259,35 @@ fn expected_calls(
             *calls.entry(op).or_default() += n;
         }
     };
-    add("sso:ListInstances", 1);
+    add(Operation::ListInstances, 1);
     add(
-        "sso:ListPermissionSets",
+        Operation::ListPermissionSets,
         pages(s.permission_sets.len(), page_size::SSO_ADMIN),
     );
-    add("sso:DescribePermissionSet", s.permission_sets.len() as u64);
-    add("organizations:DescribeOrganization", 1);
+    add(
+        Operation::DescribePermissionSet,
+        s.permission_sets.len() as u64,
+    );
+    add(Operation::DescribeOrganization, 1);
     // Who the caller is; the management account here, so no listing of what
     // is provisioned to it.
-    add("sts:GetCallerIdentity", 1);
-    add("organizations:ListRoots", 1);
+    add(Operation::GetCallerIdentity, 1);
+    add(Operation::ListRoots, 1);
     for node in &nodes {
         let (ous, accounts) = children(node);
         add(
-            "organizations:ListOrganizationalUnitsForParent",
+            Operation::ListOrganizationalUnitsForParent,
             pages(ous, page_size::ORGANIZATIONS),
         );
         add(
-            "organizations:ListAccountsForParent",
+            Operation::ListAccountsForParent,
             pages(accounts, page_size::ORGANIZATIONS),
         );
     }
     if config.uses_account_tags() {
         for a in &s.organization.accounts {
             add(
-                "organizations:ListTagsForResource",
+                Operation::ListTagsForResource,
                 pages(a.tags.len(), page_size::ORGANIZATIONS),
             );
         }
@@ -293,22 +296,22 @@ fn expected_calls(
         set.iter().filter(|(x, _)| *x == k).count() as u64
     };
     add(
-        "identitystore:GetGroupId",
+        Operation::GetGroupId,
         kind_count(&names, PrincipalType::Group),
     );
     add(
-        "identitystore:GetUserId",
+        Operation::GetUserId,
         kind_count(&names, PrincipalType::User),
     );
     add(
-        "identitystore:DescribeGroup",
+        Operation::DescribeGroup,
         unknown
             .iter()
             .filter(|(k, _)| *k == PrincipalType::Group)
             .count() as u64,
     );
     add(
-        "identitystore:DescribeUser",
+        Operation::DescribeUser,
         unknown
             .iter()
             .filter(|(k, _)| *k == PrincipalType::User)
@@ -317,7 +320,7 @@ fn expected_calls(
     if strategy == InventoryStrategy::Provisioned {
         for ps in read {
             add(
-                "sso:ListAccountsForProvisionedPermissionSet",
+                Operation::ListAccountsForProvisionedPermissionSet,
                 pages(provisioned[ps].len(), page_size::SSO_ADMIN),
             );
         }
@@ -326,13 +329,13 @@ fn expected_calls(
     for ps in read {
         let stale = s.permission_sets.iter().find(|p| p.arn == *ps).unwrap();
         add(
-            "sso:ListAccountsForProvisionedPermissionSet",
+            Operation::ListAccountsForProvisionedPermissionSet,
             pages(stale.not_provisioned_accounts.len(), page_size::SSO_ADMIN),
         );
     }
     for (account, ps) in pairs {
         add(
-            "sso:ListAccountAssignments",
+            Operation::ListAccountAssignments,
             pages(principals_of(&account, ps), page_size::SSO_ADMIN),
         );
     }
@@ -362,7 +365,7 @@ async fn each_strategy_makes_exactly_the_calls_of_the_performance_model() {
     let config = org.config("all", false);
     let sim = Simulator::from_snapshot(org.snapshot.clone()).unwrap();
     let (live, _) = read(&sim, &config, InventoryStrategy::Provisioned).await;
-    let listed = sim.calls()["sso:ListAccountAssignments"];
+    let listed = sim.calls()[&Operation::ListAccountAssignments];
     let pairs_with_assignments: BTreeSet<_> = live
         .assignments
         .iter()
@@ -390,9 +393,9 @@ async fn each_strategy_makes_exactly_the_calls_of_the_performance_model() {
 fn assert_within_budget(sim: &Simulator, budget: &Budget) {
     let second = Duration::from_secs(1);
     for (service, tps) in [
-        ("sso:", budget.sso_tps),
-        ("identitystore:", budget.identity_store_tps),
-        ("organizations:", budget.organizations_tps),
+        (Service::SsoAdmin, budget.sso_tps),
+        (Service::IdentityStore, budget.identity_store_tps),
+        (Service::Organizations, budget.organizations_tps),
     ] {
         let most = sim.max_calls_in_window(service, second);
         assert!(
@@ -418,8 +421,8 @@ async fn the_default_budget_holds_in_every_second() {
         for plan in [
             FaultPlan::new(),
             FaultPlan::new()
-                .latency("*", Duration::from_millis(120))
-                .inject("sso:", Calls::Every(9), Fault::Throttle),
+                .latency(Operations::All, Duration::from_millis(120))
+                .inject(Service::SsoAdmin, Calls::Every(9), Fault::Throttle),
         ] {
             let sim = Simulator::from_snapshot(org.snapshot.clone())
                 .unwrap()
@@ -427,7 +430,10 @@ async fn the_default_budget_holds_in_every_second() {
             let (live, _) = read_with(&sim, &config, &options(strategy), budget.clone()).await;
             assert_matches_snapshot(&live, &org.snapshot, true);
             assert_within_budget(&sim, &budget);
-            assert_eq!(sim.max_calls_in_window("sso:", Duration::from_secs(1)), 15);
+            assert_eq!(
+                sim.max_calls_in_window(Service::SsoAdmin, Duration::from_secs(1)),
+                15
+            );
         }
     }
 }
@@ -440,17 +446,17 @@ async fn throttling_500s_and_empty_pages_do_not_change_what_is_read() {
     let (want, _) = read(&clean, &config, InventoryStrategy::Provisioned).await;
     let plan = FaultPlan::new()
         .inject(
-            "sso:ListAccountAssignments",
+            Operation::ListAccountAssignments,
             Calls::First(3),
             Fault::Transient,
         )
-        .inject("sso:", Calls::Every(7), Fault::Throttle)
-        .inject("identitystore:", Calls::Every(4), Fault::Transient)
-        .inject("organizations:ListRoots", Calls::First(1), Fault::Throttle)
-        .inject("organizations:", Calls::Every(3), Fault::EmptyPage)
-        .inject("sso:ListInstances", Calls::First(2), Fault::EmptyPage)
+        .inject(Service::SsoAdmin, Calls::Every(7), Fault::Throttle)
+        .inject(Service::IdentityStore, Calls::Every(4), Fault::Transient)
+        .inject(Operation::ListRoots, Calls::First(1), Fault::Throttle)
+        .inject(Service::Organizations, Calls::Every(3), Fault::EmptyPage)
+        .inject(Operation::ListInstances, Calls::First(2), Fault::EmptyPage)
         .inject(
-            "sso:ListAccountAssignments",
+            Operation::ListAccountAssignments,
             Calls::Every(5),
             Fault::EmptyPage,
         );
@@ -465,11 +471,21 @@ async fn throttling_500s_and_empty_pages_do_not_change_what_is_read() {
         assert_same_live(&live, &want, &format!("{strategy:?}"));
         let stats = client.stats.snapshot();
         assert!(
-            stats.retries.get("Throttled").copied().unwrap_or(0) > 0,
+            stats
+                .retries
+                .get(&ErrorKind::Throttled)
+                .copied()
+                .unwrap_or(0)
+                > 0,
             "{stats:?}"
         );
         assert!(
-            stats.retries.get("Transient").copied().unwrap_or(0) > 0,
+            stats
+                .retries
+                .get(&ErrorKind::Transient)
+                .copied()
+                .unwrap_or(0)
+                > 0,
             "{stats:?}"
         );
         // Every call the service saw was made by the engine, and each
@@ -480,7 +496,7 @@ async fn throttling_500s_and_empty_pages_do_not_change_what_is_read() {
         let empty_pages =
             sim.total_calls() - clean_sim.total_calls() - stats.retries.values().sum::<u64>();
         assert!(empty_pages > 0, "no empty page was followed");
-        assert_eq!(sim.calls()["sso:ListInstances"], 3);
+        assert_eq!(sim.calls()[&Operation::ListInstances], 3);
     }
 }
 
@@ -514,7 +530,7 @@ async fn retries_stop_after_max_retries() {
     let sim = Simulator::from_snapshot(org.snapshot.clone())
         .unwrap()
         .with_faults(FaultPlan::new().inject(
-            "organizations:DescribeOrganization",
+            Operation::DescribeOrganization,
             Calls::First(3),
             Fault::Transient,
         ));
@@ -526,15 +542,18 @@ async fn retries_stop_after_max_retries() {
     )
     .await;
     assert_matches_snapshot(&live, &org.snapshot, false);
-    assert_eq!(sim.calls()["organizations:DescribeOrganization"], 4);
-    assert_eq!(stats_client.stats.snapshot().retries["Transient"], 3);
+    assert_eq!(sim.calls()[&Operation::DescribeOrganization], 4);
+    assert_eq!(
+        stats_client.stats.snapshot().retries[&ErrorKind::Transient],
+        3
+    );
 
     // One more, and the read fails with that error after 1 + max_retries
     // attempts, in bounded (virtual) time.
     let sim = faulty(
         &org.snapshot,
         FaultPlan::new().inject(
-            "organizations:DescribeOrganization",
+            Operation::DescribeOrganization,
             Calls::First(4),
             Fault::Transient,
         ),
@@ -544,18 +563,22 @@ async fn retries_stop_after_max_retries() {
     match err {
         EngineError::Port(e) => {
             assert_eq!(e.kind, ErrorKind::Transient);
-            assert_eq!(e.operation, "organizations:DescribeOrganization");
+            assert_eq!(e.operation, Operation::DescribeOrganization);
         }
         other => panic!("{other}"),
     }
-    assert_eq!(sim.calls()["organizations:DescribeOrganization"], 4);
+    assert_eq!(sim.calls()[&Operation::DescribeOrganization], 4);
     assert!(start.elapsed() <= budget.base_backoff * (1 + 2 + 4) + Duration::from_secs(1));
 
     // Throttled forever, with concurrent callers: each stops after
     // 1 + max_retries attempts, and the error is the throttling.
     let sim = faulty(
         &org.snapshot,
-        FaultPlan::new().inject("sso:DescribePermissionSet", Calls::All, Fault::Throttle),
+        FaultPlan::new().inject(
+            Operation::DescribePermissionSet,
+            Calls::All,
+            Fault::Throttle,
+        ),
     );
     let err = read_error(&sim, &config, budget.clone()).await;
     assert!(
@@ -563,7 +586,7 @@ async fn retries_stop_after_max_retries() {
         "{err}"
     );
     assert!(err.to_string().contains("Rate exceeded"), "{err}");
-    let described = sim.calls()["sso:DescribePermissionSet"];
+    let described = sim.calls()[&Operation::DescribePermissionSet];
     let sets = org.snapshot.permission_sets.len() as u64;
     assert!((4..=4 * sets).contains(&described), "{described}");
 
@@ -611,7 +634,7 @@ async fn an_instance_the_file_names_must_exist() {
     assert!(err.to_string().contains(other.as_str()), "{err}");
     assert_eq!(
         sim.calls().into_keys().collect::<Vec<_>>(),
-        ["sso:ListInstances"]
+        [Operation::ListInstances]
     );
 }
 
@@ -650,7 +673,7 @@ async fn measure_reads_at_1000_accounts() {
         ] {
             let sim = Simulator::from_snapshot(s.clone())
                 .unwrap()
-                .with_faults(FaultPlan::new().latency("*", latency));
+                .with_faults(FaultPlan::new().latency(Operations::All, latency));
             let start = Instant::now();
             let (live, client) = read_with(&sim, &config, &options(strategy), budget.clone()).await;
             let elapsed = start.elapsed();
@@ -659,7 +682,7 @@ async fn measure_reads_at_1000_accounts() {
                 "\n{strategy:?}, latency {latency:?}: {} calls, {:.1} virtual s, max sso-admin calls in 1 s: {}",
                 client.stats.total_calls(),
                 elapsed.as_secs_f64(),
-                sim.max_calls_in_window("sso:", Duration::from_secs(1))
+                sim.max_calls_in_window(Service::SsoAdmin, Duration::from_secs(1))
             );
             for (op, n) in sim.calls() {
                 println!("  {op:<50} {n:>6}");

@@ -10,11 +10,11 @@ mod support;
 use std::time::Duration;
 
 use ssomatrix_core::plan::Plan;
-use ssomatrix_core::ports::{ErrorKind, PortError};
-use ssomatrix_engine::Service;
+use ssomatrix_core::ports::{ErrorKind, Operation, PortError};
+
 use ssomatrix_engine::client::{UNREACHABLE_RETRIES, UNREACHABLE_STOP_AFTER};
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, Outcome};
-use ssomatrix_sim::{Calls, Fault, FaultPlan, ServiceModel, Simulator};
+use ssomatrix_sim::{Calls, Fault, FaultPlan, Operations, ServiceModel, Simulator};
 use support::{SimClient, instance};
 use tokio::time::Instant;
 
@@ -31,11 +31,11 @@ async fn a_call_that_cannot_connect_is_retried_twice_not_eight_times() {
     let attempts = std::sync::atomic::AtomicU32::new(0);
     let started = Instant::now();
     let err = client
-        .call(Service::SsoAdmin, "sso:ListInstances", || {
+        .call(Operation::ListInstances, || {
             attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             async {
                 Err::<(), _>(PortError::new(
-                    "sso:ListInstances",
+                    Operation::ListInstances,
                     ErrorKind::Unreachable,
                     "tcp connect error: Connection refused (os error 111)",
                 ))
@@ -60,7 +60,7 @@ async fn an_endpoint_that_stops_answering_mid_apply_stops_submissions() {
     let later = sim.clone();
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_secs(20)).await;
-        later.set_faults(FaultPlan::new().inject("*", Calls::All, Fault::Unreachable));
+        later.set_faults(FaultPlan::new().inject(Operations::All, Calls::All, Fault::Unreachable));
     });
     let started = Instant::now();
     let control = ApplyControl::default();

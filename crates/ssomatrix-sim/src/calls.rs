@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use ssomatrix_core::ports::{ErrorKind, Page, PortError, PortResult};
+use ssomatrix_core::ports::{ErrorKind, Operation, Page, PortError, PortResult};
 
 use crate::Simulator;
 use crate::faults::Fault;
@@ -14,7 +14,7 @@ use crate::state::State;
 
 impl Simulator {
     /// Counts and logs a call, and decides what the fault plan does to it.
-    fn arrive(&self, op: &'static str, listing: bool) -> (Option<(Fault, u64)>, Duration) {
+    fn arrive(&self, op: Operation, listing: bool) -> (Option<(Fault, u64)>, Duration) {
         let mut st = self.lock();
         let n = {
             let count = st.calls.entry(op).or_default();
@@ -33,7 +33,7 @@ impl Simulator {
     /// Counts a call and runs `f` on the state, unless the fault plan fails it.
     pub(crate) async fn call<T>(
         &self,
-        op: &'static str,
+        op: Operation,
         f: impl FnOnce(&mut State) -> PortResult<T>,
     ) -> PortResult<T> {
         let (fault, latency) = self.arrive(op, false);
@@ -53,7 +53,7 @@ impl Simulator {
     /// still carries a token when the fault plan says so.
     pub(crate) async fn list<T>(
         &self,
-        op: &'static str,
+        op: Operation,
         next_token: Option<String>,
         size: usize,
         f: impl FnOnce(&State) -> PortResult<Vec<T>>,
@@ -86,7 +86,7 @@ impl Simulator {
 /// Where the page a token asks for starts. Tokens are `sim-{offset}`, or
 /// `sim-{offset}-e{n}` after an injected empty page (unique, as a token
 /// repeated twice means a runaway listing).
-fn page_start(op: &'static str, token: Option<&str>, len: usize) -> PortResult<usize> {
+fn page_start(op: Operation, token: Option<&str>, len: usize) -> PortResult<usize> {
     let Some(t) = token else { return Ok(0) };
     t.strip_prefix("sim-")
         .map(|rest| rest.split_once('-').map_or(rest, |(offset, _)| offset))
@@ -103,7 +103,7 @@ fn page_start(op: &'static str, token: Option<&str>, len: usize) -> PortResult<u
 
 /// Slices `items` into AWS-style pages; the token is an opaque offset.
 fn paginate<T>(
-    op: &'static str,
+    op: Operation,
     items: Vec<T>,
     token: Option<String>,
     size: usize,

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ssomatrix_core::ports::{ErrorKind, PortError};
+use ssomatrix_core::ports::{ErrorKind, Operation, PortError, Service};
 
 /// Which calls of an operation a rule hits, by the call's number within its
 /// operation (1-based, counting every call the simulator received, failed
@@ -65,7 +65,7 @@ pub enum Fault {
 
 impl Fault {
     /// The error this fault answers with; `None` for one that answers a page.
-    pub(crate) fn error(self, op: &'static str) -> Option<PortError> {
+    pub(crate) fn error(self, op: Operation) -> Option<PortError> {
         match self {
             Fault::Throttle => Some(PortError::new(op, ErrorKind::Throttled, "Rate exceeded")),
             Fault::Transient => Some(PortError::new(
@@ -119,40 +119,74 @@ impl Fault {
 
 /// The KMS `Reason` as each service spells it: identitystore in capitals,
 /// sso-admin after the KMS exception's name.
-fn kms_reason(op: &str, identitystore: &'static str, sso_admin: &'static str) -> &'static str {
-    if op.starts_with("identitystore:") {
+fn kms_reason(op: Operation, identitystore: &'static str, sso_admin: &'static str) -> &'static str {
+    if op.service() == Service::IdentityStore {
         identitystore
     } else {
         sso_admin
     }
 }
 
+/// The operations a fault rule, a latency or a call count applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operations {
+    /// Every operation of every service.
+    All,
+    /// Every operation of one service.
+    Service(Service),
+    /// One operation.
+    One(Operation),
+}
+
+impl Operations {
+    /// Whether `op` is among these operations.
+    pub fn contains(self, op: Operation) -> bool {
+        match self {
+            Operations::All => true,
+            Operations::Service(service) => op.service() == service,
+            Operations::One(one) => one == op,
+        }
+    }
+}
+
+impl From<Operation> for Operations {
+    fn from(op: Operation) -> Self {
+        Operations::One(op)
+    }
+}
+
+impl From<Service> for Operations {
+    fn from(service: Service) -> Self {
+        Operations::Service(service)
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Rule {
-    operations: String,
+    operations: Operations,
     calls: Calls,
     fault: Fault,
 }
 
-/// The faults and latency a simulator injects. Operations are named by IAM
-/// action (`sso:ListAccountAssignments`), by service prefix (`sso:`,
-/// `identitystore:`, `organizations:`) or `*` for all. The first rule that
-/// hits a call decides its fault.
+/// The faults and latency a simulator injects. Rules name their
+/// operations by [`Operation`], by [`Service`] or [`Operations::All`]. The
+/// first rule that hits a call decides its fault.
 ///
 /// ```
 /// use std::time::Duration;
+/// use ssomatrix_core::ports::{Operation, Service};
 /// use ssomatrix_sim::{Calls, Fault, FaultPlan};
 ///
 /// let plan = FaultPlan::new()
-///     .inject("sso:ListAccountAssignments", Calls::First(3), Fault::Throttle)
-///     .inject("organizations:", Calls::Every(2), Fault::EmptyPage)
-///     .latency("sso:", Duration::from_millis(80));
+///     .inject(Operation::ListAccountAssignments, Calls::First(3), Fault::Throttle)
+///     .inject(Service::Organizations, Calls::Every(2), Fault::EmptyPage)
+///     .latency(Service::SsoAdmin, Duration::from_millis(80));
 /// # let _ = plan;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct FaultPlan {
     rules: Vec<Rule>,
-    latency: Vec<(String, Duration)>,
+    latency: Vec<(Operations, Duration)>,
 }
 
 impl FaultPlan {
@@ -162,9 +196,9 @@ impl FaultPlan {
     }
 
     /// Adds a rule: `fault` for the `calls` of `operations`.
-    pub fn inject(mut self, operations: &str, calls: Calls, fault: Fault) -> Self {
+    pub fn inject(mut self, operations: impl Into<Operations>, calls: Calls, fault: Fault) -> Self {
         self.rules.push(Rule {
-            operations: operations.to_owned(),
+            operations: operations.into(),
             calls,
             fault,
         });
@@ -174,31 +208,26 @@ impl FaultPlan {
     /// Every call of `operations` takes `latency` of tokio time before it is
     /// answered (the first matching latency applies). In paused-time tests
     /// this costs virtual time only.
-    pub fn latency(mut self, operations: &str, latency: Duration) -> Self {
-        self.latency.push((operations.to_owned(), latency));
+    pub fn latency(mut self, operations: impl Into<Operations>, latency: Duration) -> Self {
+        self.latency.push((operations.into(), latency));
         self
     }
 
     /// The fault for call number `n` of `op`, with `n`.
-    pub(crate) fn fault(&self, op: &str, n: u64, listing: bool) -> Option<(Fault, u64)> {
+    pub(crate) fn fault(&self, op: Operation, n: u64, listing: bool) -> Option<(Fault, u64)> {
         self.rules
             .iter()
             .filter(|r| listing || r.fault != Fault::EmptyPage)
-            .find(|r| matches(&r.operations, op) && r.calls.hits(n))
+            .find(|r| r.operations.contains(op) && r.calls.hits(n))
             .map(|r| (r.fault, n))
     }
 
-    pub(crate) fn latency_of(&self, op: &str) -> Duration {
+    pub(crate) fn latency_of(&self, op: Operation) -> Duration {
         self.latency
             .iter()
-            .find(|(pattern, _)| matches(pattern, op))
+            .find(|(operations, _)| operations.contains(op))
             .map_or(Duration::ZERO, |(_, d)| *d)
     }
-}
-
-/// Whether `pattern` (an operation, a `service:` prefix or `*`) names `op`.
-pub(crate) fn matches(pattern: &str, op: &str) -> bool {
-    pattern == "*" || pattern == op || (pattern.ends_with(':') && op.starts_with(pattern))
 }
 
 #[cfg(test)]
@@ -206,13 +235,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn patterns_name_an_operation_a_service_or_everything() {
-        assert!(matches("sso:ListInstances", "sso:ListInstances"));
-        assert!(!matches("sso:ListInstances", "sso:ListInstancesX"));
-        assert!(matches("sso:", "sso:ListInstances"));
-        assert!(!matches("sso", "sso:ListInstances"));
-        assert!(!matches("sso:", "identitystore:ListUsers"));
-        assert!(matches("*", "organizations:ListRoots"));
+    fn operations_name_one_operation_a_service_or_everything() {
+        let one = Operations::from(Operation::ListInstances);
+        assert!(one.contains(Operation::ListInstances));
+        assert!(!one.contains(Operation::ListPermissionSets));
+        let sso = Operations::from(Service::SsoAdmin);
+        assert!(sso.contains(Operation::ListInstances));
+        assert!(!sso.contains(Operation::ListUsers));
+        assert!(Operations::All.contains(Operation::ListRoots));
+        assert!(Operations::All.contains(Operation::GetCallerIdentity));
     }
 
     #[test]
@@ -227,25 +258,25 @@ mod tests {
     #[test]
     fn the_first_rule_that_hits_wins_and_empty_pages_skip_other_operations() {
         let plan = FaultPlan::new()
-            .inject("sso:", Calls::First(1), Fault::EmptyPage)
-            .inject("*", Calls::Every(2), Fault::Transient)
-            .inject("sso:", Calls::All, Fault::Throttle);
+            .inject(Service::SsoAdmin, Calls::First(1), Fault::EmptyPage)
+            .inject(Operations::All, Calls::Every(2), Fault::Transient)
+            .inject(Service::SsoAdmin, Calls::All, Fault::Throttle);
         assert_eq!(
-            plan.fault("sso:ListInstances", 1, true),
+            plan.fault(Operation::ListInstances, 1, true),
             Some((Fault::EmptyPage, 1))
         );
         assert_eq!(
-            plan.fault("sso:DescribePermissionSet", 1, false),
+            plan.fault(Operation::DescribePermissionSet, 1, false),
             Some((Fault::Throttle, 1))
         );
         assert_eq!(
-            plan.fault("sso:ListInstances", 2, true),
+            plan.fault(Operation::ListInstances, 2, true),
             Some((Fault::Transient, 2))
         );
-        assert_eq!(plan.fault("organizations:ListRoots", 1, true), None);
+        assert_eq!(plan.fault(Operation::ListRoots, 1, true), None);
         assert!(
             FaultPlan::new()
-                .fault("sso:ListInstances", 1, true)
+                .fault(Operation::ListInstances, 1, true)
                 .is_none()
         );
     }

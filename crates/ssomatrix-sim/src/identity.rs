@@ -1,7 +1,7 @@
 //! The identity-store port: users and groups by name and by id.
 
 use ssomatrix_core::ids::{IdentityStoreId, PrincipalId, PrincipalType};
-use ssomatrix_core::ports::{IdentityStore, Page, PortResult};
+use ssomatrix_core::ports::{IdentityStore, Operation, Page, PortResult};
 use ssomatrix_core::snapshot::SnapshotPrincipal;
 
 use crate::{Simulator, page_size};
@@ -19,7 +19,7 @@ impl IdentityStore for Simulator {
         store: &IdentityStoreId,
         display_name: &str,
     ) -> PortResult<Option<PrincipalId>> {
-        const OP: &str = "identitystore:GetGroupId";
+        const OP: Operation = Operation::GetGroupId;
         self.call(OP, |st| {
             st.check_store(OP, store)?;
             Ok(find_principal(st.principals(PrincipalType::Group), |p| {
@@ -35,7 +35,7 @@ impl IdentityStore for Simulator {
         store: &IdentityStoreId,
         user_name: &str,
     ) -> PortResult<Option<PrincipalId>> {
-        const OP: &str = "identitystore:GetUserId";
+        const OP: Operation = Operation::GetUserId;
         self.call(OP, |st| {
             st.check_store(OP, store)?;
             Ok(
@@ -51,7 +51,7 @@ impl IdentityStore for Simulator {
         store: &IdentityStoreId,
         id: &PrincipalId,
     ) -> PortResult<Option<String>> {
-        const OP: &str = "identitystore:DescribeGroup";
+        const OP: Operation = Operation::DescribeGroup;
         self.call(OP, |st| {
             st.check_store(OP, store)?;
             Ok(
@@ -67,7 +67,7 @@ impl IdentityStore for Simulator {
         store: &IdentityStoreId,
         id: &PrincipalId,
     ) -> PortResult<Option<String>> {
-        const OP: &str = "identitystore:DescribeUser";
+        const OP: Operation = Operation::DescribeUser;
         self.call(OP, |st| {
             st.check_store(OP, store)?;
             Ok(
@@ -83,7 +83,7 @@ impl IdentityStore for Simulator {
         store: &IdentityStoreId,
         next_token: Option<String>,
     ) -> PortResult<Page<(PrincipalId, String)>> {
-        const OP: &str = "identitystore:ListGroups";
+        const OP: Operation = Operation::ListGroups;
         self.list(OP, next_token, page_size::IDENTITY_STORE, |st| {
             st.check_store(OP, store)?;
             let all = st
@@ -101,7 +101,7 @@ impl IdentityStore for Simulator {
         store: &IdentityStoreId,
         next_token: Option<String>,
     ) -> PortResult<Page<(PrincipalId, String)>> {
-        const OP: &str = "identitystore:ListUsers";
+        const OP: Operation = Operation::ListUsers;
         self.list(OP, next_token, page_size::IDENTITY_STORE, |st| {
             st.check_store(OP, store)?;
             let all = st

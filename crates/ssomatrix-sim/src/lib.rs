@@ -35,7 +35,7 @@ mod state;
 mod sts;
 mod writes;
 
-pub use faults::{Calls, Fault, FaultPlan};
+pub use faults::{Calls, Fault, FaultPlan, Operations};
 pub use service::{FailedDelete, Latency, ServiceModel, ServiceStats};
 
 use service::{InjectedFailure, Model};
@@ -49,7 +49,7 @@ use tokio::time::Instant;
 
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
-use ssomatrix_core::ports::InstanceInfo;
+use ssomatrix_core::ports::{InstanceInfo, Operation};
 use ssomatrix_core::snapshot::{Snapshot, SnapshotError};
 
 /// AWS's maximum page sizes, which the adapter requests and the simulator
@@ -131,9 +131,20 @@ impl Simulator {
         s
     }
 
-    /// Calls made so far, by IAM action (`sso:ListAccountAssignments`).
-    pub fn calls(&self) -> BTreeMap<&'static str, u64> {
+    /// Calls made so far, by operation.
+    pub fn calls(&self) -> BTreeMap<Operation, u64> {
         self.lock().calls.clone()
+    }
+
+    /// Calls of `operations` made so far.
+    pub fn calls_of(&self, operations: impl Into<Operations>) -> u64 {
+        let operations = operations.into();
+        self.lock()
+            .calls
+            .iter()
+            .filter(|(op, _)| operations.contains(**op))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     pub fn total_calls(&self) -> u64 {
@@ -228,14 +239,13 @@ impl Simulator {
             .insert(permission_set.clone(), reason.to_owned());
     }
 
-    /// When each call of `operations` arrived (an operation such as
-    /// `sso:ListAccountAssignments`, a service prefix such as `sso:`, or
-    /// `*`), in arrival order.
-    pub fn call_times(&self, operations: &str) -> Vec<Instant> {
+    /// When each call of `operations` arrived, in arrival order.
+    pub fn call_times(&self, operations: impl Into<Operations>) -> Vec<Instant> {
+        let operations = operations.into();
         self.lock()
             .log
             .iter()
-            .filter(|(_, op)| faults::matches(operations, op))
+            .filter(|(_, op)| operations.contains(*op))
             .map(|(t, _)| *t)
             .collect()
     }
@@ -243,7 +253,11 @@ impl Simulator {
     /// The most calls of `operations` that arrived within any one `window`
     /// (half-open, so calls exactly `window` apart are in different windows):
     /// what a service enforcing a TPS limit over that window would count.
-    pub fn max_calls_in_window(&self, operations: &str, window: Duration) -> usize {
+    pub fn max_calls_in_window(
+        &self,
+        operations: impl Into<Operations>,
+        window: Duration,
+    ) -> usize {
         let times = self.call_times(operations);
         let mut most = 0;
         let mut start = 0;

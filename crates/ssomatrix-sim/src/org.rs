@@ -3,21 +3,21 @@
 use ssomatrix_core::ids::{AccountId, RootId};
 use ssomatrix_core::org::NodeId;
 use ssomatrix_core::ports::{
-    AccountInfo, ErrorKind, Organizations, OuInfo, Page, PortError, PortResult,
+    AccountInfo, ErrorKind, Operation, Organizations, OuInfo, Page, PortError, PortResult,
 };
 
 use crate::{Simulator, page_size};
 
 impl Organizations for Simulator {
     async fn describe_organization(&self) -> PortResult<AccountId> {
-        self.call("organizations:DescribeOrganization", |st| {
+        self.call(Operation::DescribeOrganization, |st| {
             Ok(st.snapshot.organization.management_account_id.clone())
         })
         .await
     }
 
     async fn list_roots(&self, next_token: Option<String>) -> PortResult<Page<RootId>> {
-        const OP: &str = "organizations:ListRoots";
+        const OP: Operation = Operation::ListRoots;
         self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
             Ok(vec![st.snapshot.organization.root_id.clone()])
         })
@@ -29,7 +29,7 @@ impl Organizations for Simulator {
         parent: &NodeId,
         next_token: Option<String>,
     ) -> PortResult<Page<OuInfo>> {
-        const OP: &str = "organizations:ListOrganizationalUnitsForParent";
+        const OP: Operation = Operation::ListOrganizationalUnitsForParent;
         self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
             let ous = st
                 .snapshot
@@ -52,7 +52,7 @@ impl Organizations for Simulator {
         parent: &NodeId,
         next_token: Option<String>,
     ) -> PortResult<Page<AccountInfo>> {
-        const OP: &str = "organizations:ListAccountsForParent";
+        const OP: Operation = Operation::ListAccountsForParent;
         self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
             let accounts = st
                 .snapshot
@@ -76,7 +76,7 @@ impl Organizations for Simulator {
         account: &AccountId,
         next_token: Option<String>,
     ) -> PortResult<Page<(String, String)>> {
-        const OP: &str = "organizations:ListTagsForResource";
+        const OP: Operation = Operation::ListTagsForResource;
         self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
             let acc = st
                 .snapshot

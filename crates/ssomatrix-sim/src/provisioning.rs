@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use tokio::time::Instant;
 
 use ssomatrix_core::ids::{AccountId, AccountState, PermissionSetArn};
-use ssomatrix_core::ports::{OperationState, PortResult, ProvisionOperation, ProvisionTarget};
+use ssomatrix_core::ports::{
+    Operation, OperationState, PortResult, ProvisionOperation, ProvisionTarget,
+};
 
 use crate::state::{State, final_state};
 
@@ -111,7 +113,7 @@ impl State {
 
     pub(crate) fn provision(
         &mut self,
-        op: &'static str,
+        op: Operation,
         permission_set: &PermissionSetArn,
         target: &ProvisionTarget,
     ) -> PortResult<ProvisionOperation> {

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use ssomatrix_core::ids::{AccountId, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
-use ssomatrix_core::ports::{ErrorKind, PortError, PortResult};
+use ssomatrix_core::ports::{ErrorKind, Operation, PortError, PortResult, Service};
 use tokio::time::Instant;
 
 use crate::writes::OpKind;
@@ -217,8 +217,8 @@ impl Model {
     /// Whether the service lets a call of `op` arriving now through the
     /// TPS bucket: every sso-admin call takes a token; the other services'
     /// limits are not modelled.
-    pub fn admit_call(&mut self, op: &str, now: Instant) -> bool {
-        !op.starts_with("sso:") || self.take_token(now)
+    pub fn admit_call(&mut self, op: Operation, now: Instant) -> bool {
+        op.service() != Service::SsoAdmin || self.take_token(now)
     }
 
     /// Takes a token for an sso-admin call arriving now; false (and
@@ -243,7 +243,7 @@ impl Model {
     /// `on_account` of them in that account, and counts what it saw.
     pub fn admit_write(
         &mut self,
-        op: &'static str,
+        op: Operation,
         kind: OpKind,
         account: &AccountId,
         outstanding: usize,
@@ -309,7 +309,7 @@ impl Model {
     /// (`same_set`: one of them of the same set), and counts what it saw.
     pub fn admit_provision(
         &mut self,
-        op: &'static str,
+        op: Operation,
         permission_set: &PermissionSetArn,
         running: usize,
         same_set: bool,

@@ -6,9 +6,9 @@ use tokio::time::Instant;
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::ports::{
-    AccountPermissionSet, AssignmentOperation, ErrorKind, InstanceInfo, OperationState, Page,
-    PermissionSetInfo, PortError, PortResult, PrincipalRef, ProvisionOperation, ProvisionTarget,
-    ProvisioningFilter, SsoAdmin,
+    AccountPermissionSet, AssignmentOperation, ErrorKind, InstanceInfo, Operation, OperationState,
+    Page, PermissionSetInfo, PortError, PortResult, PrincipalRef, ProvisionOperation,
+    ProvisionTarget, ProvisioningFilter, SsoAdmin,
 };
 
 use crate::writes::OpKind;
@@ -16,7 +16,7 @@ use crate::{Simulator, page_size};
 
 impl SsoAdmin for Simulator {
     async fn list_instances(&self, next_token: Option<String>) -> PortResult<Page<InstanceInfo>> {
-        const OP: &str = "sso:ListInstances";
+        const OP: Operation = Operation::ListInstances;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             let info = InstanceInfo {
                 instance_arn: st.snapshot.instance_arn.clone(),
@@ -36,7 +36,7 @@ impl SsoAdmin for Simulator {
         instance: &InstanceArn,
         next_token: Option<String>,
     ) -> PortResult<Page<PermissionSetArn>> {
-        const OP: &str = "sso:ListPermissionSets";
+        const OP: Operation = Operation::ListPermissionSets;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             let arns = st
@@ -55,7 +55,7 @@ impl SsoAdmin for Simulator {
         instance: &InstanceArn,
         permission_set: &PermissionSetArn,
     ) -> PortResult<PermissionSetInfo> {
-        const OP: &str = "sso:DescribePermissionSet";
+        const OP: Operation = Operation::DescribePermissionSet;
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
             let p = st.permission_set(OP, permission_set)?;
@@ -74,7 +74,7 @@ impl SsoAdmin for Simulator {
         filter: Option<ProvisioningFilter>,
         next_token: Option<String>,
     ) -> PortResult<Page<AccountId>> {
-        const OP: &str = "sso:ListAccountsForProvisionedPermissionSet";
+        const OP: Operation = Operation::ListAccountsForProvisionedPermissionSet;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             let stale = st
@@ -106,7 +106,7 @@ impl SsoAdmin for Simulator {
         filter: Option<ProvisioningFilter>,
         next_token: Option<String>,
     ) -> PortResult<Page<PermissionSetArn>> {
-        const OP: &str = "sso:ListPermissionSetsProvisionedToAccount";
+        const OP: Operation = Operation::ListPermissionSetsProvisionedToAccount;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             let sets = st
@@ -137,7 +137,7 @@ impl SsoAdmin for Simulator {
         permission_set: &PermissionSetArn,
         next_token: Option<String>,
     ) -> PortResult<Page<PrincipalRef>> {
-        const OP: &str = "sso:ListAccountAssignments";
+        const OP: Operation = Operation::ListAccountAssignments;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             st.permission_set(OP, permission_set)?;
@@ -157,7 +157,7 @@ impl SsoAdmin for Simulator {
         principal: &PrincipalRef,
         next_token: Option<String>,
     ) -> PortResult<Page<AccountPermissionSet>> {
-        const OP: &str = "sso:ListAccountAssignmentsForPrincipal";
+        const OP: Operation = Operation::ListAccountAssignmentsForPrincipal;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             // Sorted by (account, permission set): the index's order.
@@ -179,7 +179,7 @@ impl SsoAdmin for Simulator {
         instance: &InstanceArn,
         assignment: &Assignment,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:CreateAccountAssignment";
+        const OP: Operation = Operation::CreateAccountAssignment;
         self.call(OP, |st| st.write(OP, OpKind::Create, instance, assignment))
             .await
     }
@@ -189,7 +189,7 @@ impl SsoAdmin for Simulator {
         instance: &InstanceArn,
         assignment: &Assignment,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:DeleteAccountAssignment";
+        const OP: Operation = Operation::DeleteAccountAssignment;
         self.call(OP, |st| st.write(OP, OpKind::Delete, instance, assignment))
             .await
     }
@@ -199,7 +199,7 @@ impl SsoAdmin for Simulator {
         instance: &InstanceArn,
         request_id: &str,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:DescribeAccountAssignmentCreationStatus";
+        const OP: Operation = Operation::DescribeAccountAssignmentCreationStatus;
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
             st.describe_op(OP, OpKind::Create, request_id)
@@ -212,7 +212,7 @@ impl SsoAdmin for Simulator {
         instance: &InstanceArn,
         request_id: &str,
     ) -> PortResult<AssignmentOperation> {
-        const OP: &str = "sso:DescribeAccountAssignmentDeletionStatus";
+        const OP: Operation = Operation::DescribeAccountAssignmentDeletionStatus;
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
             st.describe_op(OP, OpKind::Delete, request_id)
@@ -226,7 +226,7 @@ impl SsoAdmin for Simulator {
         filter: Option<OperationState>,
         next_token: Option<String>,
     ) -> PortResult<Page<AssignmentOperation>> {
-        const OP: &str = "sso:ListAccountAssignmentCreationStatus";
+        const OP: Operation = Operation::ListAccountAssignmentCreationStatus;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             Ok(st.list_ops(OpKind::Create, filter))
@@ -240,7 +240,7 @@ impl SsoAdmin for Simulator {
         filter: Option<OperationState>,
         next_token: Option<String>,
     ) -> PortResult<Page<AssignmentOperation>> {
-        const OP: &str = "sso:ListAccountAssignmentDeletionStatus";
+        const OP: Operation = Operation::ListAccountAssignmentDeletionStatus;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
             Ok(st.list_ops(OpKind::Delete, filter))
@@ -254,7 +254,7 @@ impl SsoAdmin for Simulator {
         permission_set: &PermissionSetArn,
         target: &ProvisionTarget,
     ) -> PortResult<ProvisionOperation> {
-        const OP: &str = "sso:ProvisionPermissionSet";
+        const OP: Operation = Operation::ProvisionPermissionSet;
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
             st.permission_set(OP, permission_set)?;
@@ -273,7 +273,7 @@ impl SsoAdmin for Simulator {
         instance: &InstanceArn,
         request_id: &str,
     ) -> PortResult<ProvisionOperation> {
-        const OP: &str = "sso:DescribePermissionSetProvisioningStatus";
+        const OP: Operation = Operation::DescribePermissionSetProvisioningStatus;
         self.call(OP, |st| {
             st.check_instance(OP, instance)?;
             st.provisions

@@ -11,7 +11,7 @@ use ssomatrix_core::ids::{
     AccountId, IdentityStoreId, InstanceArn, PermissionSetArn, PrincipalType,
 };
 use ssomatrix_core::ports::{
-    ErrorKind, InstanceInfo, OperationState, PortError, PortResult, PrincipalRef,
+    ErrorKind, InstanceInfo, Operation, OperationState, PortError, PortResult, PrincipalRef,
 };
 use ssomatrix_core::snapshot::{Snapshot, SnapshotPermissionSet, SnapshotPrincipal};
 
@@ -31,9 +31,9 @@ pub(crate) struct State {
     pub(crate) operations: BTreeMap<String, WriteOp>,
     pub(crate) provisions: BTreeMap<String, Provision>,
     pub(crate) next_request: u64,
-    pub(crate) calls: BTreeMap<&'static str, u64>,
+    pub(crate) calls: BTreeMap<Operation, u64>,
     /// When each call arrived, in order (tokio time, so virtual in tests).
-    pub(crate) log: Vec<(Instant, &'static str)>,
+    pub(crate) log: Vec<(Instant, Operation)>,
     pub(crate) faults: FaultPlan,
     pub(crate) model: Option<Model>,
     pub(crate) failures: Vec<InjectedFailure>,
@@ -100,11 +100,7 @@ impl State {
         }
     }
 
-    pub(crate) fn check_instance(
-        &self,
-        op: &'static str,
-        instance: &InstanceArn,
-    ) -> PortResult<()> {
+    pub(crate) fn check_instance(&self, op: Operation, instance: &InstanceArn) -> PortResult<()> {
         if *instance == self.snapshot.instance_arn {
             Ok(())
         } else {
@@ -116,7 +112,7 @@ impl State {
         }
     }
 
-    pub(crate) fn check_store(&self, op: &'static str, store: &IdentityStoreId) -> PortResult<()> {
+    pub(crate) fn check_store(&self, op: Operation, store: &IdentityStoreId) -> PortResult<()> {
         if *store == self.snapshot.identity_store_id {
             Ok(())
         } else {
@@ -131,7 +127,7 @@ impl State {
 
     pub(crate) fn permission_set(
         &self,
-        op: &'static str,
+        op: Operation,
         arn: &PermissionSetArn,
     ) -> PortResult<&SnapshotPermissionSet> {
         self.snapshot
@@ -166,7 +162,7 @@ impl State {
     /// answers AccessDenied.
     pub(crate) fn check_delegated(
         &self,
-        op: &'static str,
+        op: Operation,
         permission_set: &PermissionSetArn,
         account: Option<&AccountId>,
     ) -> PortResult<()> {

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 use ssomatrix_core::ids::InstanceArn;
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::ports::{
-    AssignmentOperation, ErrorKind, OperationState, PortError, PortResult, PrincipalRef,
+    AssignmentOperation, ErrorKind, Operation, OperationState, PortError, PortResult, PrincipalRef,
 };
 
 use crate::state::{State, final_state};
@@ -49,7 +49,7 @@ impl WriteOp {
 impl State {
     pub(crate) fn write(
         &mut self,
-        op: &'static str,
+        op: Operation,
         kind: OpKind,
         instance: &InstanceArn,
         a: &Assignment,
@@ -212,7 +212,7 @@ impl State {
 
     pub(crate) fn describe_op(
         &self,
-        op: &'static str,
+        op: Operation,
         kind: OpKind,
         request_id: &str,
     ) -> PortResult<AssignmentOperation> {

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use ssomatrix_core::org::NodeId;
-use ssomatrix_core::ports::{ErrorKind, Organizations, SsoAdmin};
-use ssomatrix_sim::{Calls, Fault, FaultPlan, Simulator, page_size};
+use ssomatrix_core::ports::{ErrorKind, Operation, Organizations, Service, SsoAdmin};
+use ssomatrix_sim::{Calls, Fault, FaultPlan, Operations, Simulator, page_size};
 use tokio::time::Instant;
 
 /// An organisation with 45 accounts at the root: three Organizations pages.
@@ -59,14 +59,14 @@ async fn no_plan_changes_nothing() {
 #[tokio::test(start_paused = true)]
 async fn empty_pages_carry_a_fresh_token_to_the_same_place() {
     let sim = simulator().with_faults(FaultPlan::new().inject(
-        "organizations:ListAccountsForParent",
+        Operation::ListAccountsForParent,
         Calls::Every(2),
         Fault::EmptyPage,
     ));
     // Calls 2 and 4 answer empty pages: two extra pages, no item lost.
     assert_eq!(list_all(&sim).await, (45, 5));
     // The first call of a listing can be empty too, and tokens never repeat.
-    sim.set_faults(FaultPlan::new().inject("organizations:", Calls::All, Fault::EmptyPage));
+    sim.set_faults(FaultPlan::new().inject(Service::Organizations, Calls::All, Fault::EmptyPage));
     let first = sim.list_accounts_for_parent(&root(), None).await.unwrap();
     assert!(first.items.is_empty());
     let second = sim
@@ -82,7 +82,7 @@ async fn empty_pages_carry_a_fresh_token_to_the_same_place() {
         .unwrap();
     assert_eq!(page.items.len(), page_size::ORGANIZATIONS);
     // Operations that are not listings ignore empty-page rules.
-    sim.set_faults(FaultPlan::new().inject("*", Calls::All, Fault::EmptyPage));
+    sim.set_faults(FaultPlan::new().inject(Operations::All, Calls::All, Fault::EmptyPage));
     assert!(sim.describe_organization().await.is_ok());
 }
 
@@ -90,8 +90,8 @@ async fn empty_pages_carry_a_fresh_token_to_the_same_place() {
 async fn throttles_and_500s_hit_the_chosen_calls_and_are_counted() {
     let sim = simulator().with_faults(
         FaultPlan::new()
-            .inject("sso:ListInstances", Calls::First(2), Fault::Throttle)
-            .inject("organizations:", Calls::Every(2), Fault::Transient),
+            .inject(Operation::ListInstances, Calls::First(2), Fault::Throttle)
+            .inject(Service::Organizations, Calls::Every(2), Fault::Transient),
     );
     let kinds = outcomes(&sim).await;
     assert_eq!(
@@ -106,8 +106,8 @@ async fn throttles_and_500s_hit_the_chosen_calls_and_are_counted() {
         ]
     );
     assert!(sim.list_instances(None).await.is_ok());
-    assert_eq!(sim.calls()["sso:ListInstances"], 4);
-    assert_eq!(sim.calls()["organizations:DescribeOrganization"], 3);
+    assert_eq!(sim.calls()[&Operation::ListInstances], 4);
+    assert_eq!(sim.calls()[&Operation::DescribeOrganization], 3);
 }
 
 /// The error kinds of three ListInstances then three DescribeOrganization calls.
@@ -126,8 +126,8 @@ async fn outcomes(sim: &Simulator) -> Vec<Option<ErrorKind>> {
 async fn latency_costs_tokio_time_and_calls_are_logged_on_arrival() {
     let sim = simulator().with_faults(
         FaultPlan::new()
-            .latency("organizations:ListRoots", Duration::from_millis(500))
-            .latency("organizations:", Duration::from_millis(100)),
+            .latency(Operation::ListRoots, Duration::from_millis(500))
+            .latency(Service::Organizations, Duration::from_millis(100)),
     );
     let start = Instant::now();
     sim.list_roots(None).await.unwrap();
@@ -137,10 +137,10 @@ async fn latency_costs_tokio_time_and_calls_are_logged_on_arrival() {
     sim.list_instances(None).await.unwrap();
     assert_eq!(start.elapsed(), Duration::from_millis(600));
     assert_eq!(
-        sim.call_times("organizations:"),
+        sim.call_times(Service::Organizations),
         [start, start + Duration::from_millis(500)]
     );
-    assert_eq!(sim.call_times("*").len(), 3);
+    assert_eq!(sim.call_times(Operations::All).len(), 3);
 }
 
 #[tokio::test(start_paused = true)]
@@ -152,17 +152,20 @@ async fn the_busiest_window_is_counted_half_open() {
         sim.list_instances(None).await.unwrap();
     }
     sim.describe_organization().await.unwrap();
-    assert_eq!(sim.max_calls_in_window("sso:", Duration::from_secs(1)), 4);
     assert_eq!(
-        sim.max_calls_in_window("sso:", Duration::from_millis(500)),
+        sim.max_calls_in_window(Service::SsoAdmin, Duration::from_secs(1)),
+        4
+    );
+    assert_eq!(
+        sim.max_calls_in_window(Service::SsoAdmin, Duration::from_millis(500)),
         3
     );
     assert_eq!(
-        sim.max_calls_in_window("organizations:", Duration::from_secs(1)),
+        sim.max_calls_in_window(Service::Organizations, Duration::from_secs(1)),
         1
     );
     assert_eq!(
-        sim.max_calls_in_window("identitystore:", Duration::from_secs(1)),
+        sim.max_calls_in_window(Service::IdentityStore, Duration::from_secs(1)),
         0
     );
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use ssomatrix_core::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::org::NodeId;
+use ssomatrix_core::ports::Operation;
 use ssomatrix_core::ports::{
     AccountInfo, AccountPermissionSet, AssignmentOperation, ErrorKind, IdentityStore, InstanceInfo,
     OperationState, Organizations, OuInfo, Page, PortResult, PrincipalRef, ProvisionTarget,
@@ -145,7 +146,7 @@ pub async fn check_permission_sets<S: SsoAdmin>(sso: &S, expected: &Snapshot) {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound, "{err}");
-    assert_eq!(err.operation, "sso:DescribePermissionSet");
+    assert_eq!(err.operation, Operation::DescribePermissionSet);
 }
 
 /// ListAccountAssignments returns, for every (account, permission set), the

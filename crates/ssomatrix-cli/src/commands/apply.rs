@@ -259,10 +259,11 @@ async fn execute(
         if std::io::stderr().is_terminal() {
             err!("\r\x1b[2K");
         }
-        let unreachable = client
-            .stats
-            .endpoint_down()
-            .then(|| source.endpoint_note("sso").unwrap_or_default());
+        let unreachable = client.stats.endpoint_down().then(|| {
+            source
+                .endpoint_note(ssomatrix_core::ports::Service::SsoAdmin)
+                .unwrap_or_default()
+        });
         let (provisioned, error) = if args.no_reprovision || report.interrupted {
             (Vec::new(), None)
         } else {

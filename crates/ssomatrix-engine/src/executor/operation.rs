@@ -8,15 +8,15 @@ use ssomatrix_core::ids::InstanceArn;
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::plan::{Action, Change};
 use ssomatrix_core::ports::{
-    AssignmentOperation, ErrorKind, IdentityStore, OperationState, Organizations, PortError,
-    SsoAdmin,
+    AssignmentOperation, ErrorKind, IdentityStore, Operation, OperationState, Organizations,
+    PortError, SsoAdmin,
 };
 use tokio::time::Instant;
 
 use super::place::Place;
 use super::status::Watch;
 use super::{ApplyOptions, OperationReport, Outcome, STATUS_GRACE};
-use crate::client::{Client, Service};
+use crate::client::Client;
 
 /// Quota refusals one create waits out before it is reported as an error
 /// (the operation timeout bounds it too).
@@ -168,24 +168,16 @@ async fn submit<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     match action {
         Action::Create => {
             client
-                .call_retrying_if(
-                    Service::SsoAdmin,
-                    "sso:CreateAccountAssignment",
-                    retries,
-                    retry,
-                    || sso.create_account_assignment(instance, assignment),
-                )
+                .call_retrying_if(Operation::CreateAccountAssignment, retries, retry, || {
+                    sso.create_account_assignment(instance, assignment)
+                })
                 .await
         }
         Action::Delete => {
             client
-                .call_retrying_if(
-                    Service::SsoAdmin,
-                    "sso:DeleteAccountAssignment",
-                    retries,
-                    retry,
-                    || sso.delete_account_assignment(instance, assignment),
-                )
+                .call_retrying_if(Operation::DeleteAccountAssignment, retries, retry, || {
+                    sso.delete_account_assignment(instance, assignment)
+                })
                 .await
         }
     }
@@ -202,20 +194,16 @@ async fn describe<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     match action {
         Action::Create => {
             client
-                .call(
-                    Service::SsoAdmin,
-                    "sso:DescribeAccountAssignmentCreationStatus",
-                    || sso.describe_account_assignment_creation_status(instance, id),
-                )
+                .call(Operation::DescribeAccountAssignmentCreationStatus, || {
+                    sso.describe_account_assignment_creation_status(instance, id)
+                })
                 .await
         }
         Action::Delete => {
             client
-                .call(
-                    Service::SsoAdmin,
-                    "sso:DescribeAccountAssignmentDeletionStatus",
-                    || sso.describe_account_assignment_deletion_status(instance, id),
-                )
+                .call(Operation::DescribeAccountAssignmentDeletionStatus, || {
+                    sso.describe_account_assignment_deletion_status(instance, id)
+                })
                 .await
         }
     }
@@ -233,7 +221,7 @@ async fn failed_delete<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) -> Outcome {
     let sso = &client.ports.sso;
     let listed = client
-        .all_pages(Service::SsoAdmin, "sso:ListAccountAssignments", |t| {
+        .all_pages(Operation::ListAccountAssignments, |t| {
             sso.list_account_assignments(
                 instance,
                 &assignment.account_id,

@@ -6,11 +6,13 @@ use std::sync::Mutex;
 
 use ssomatrix_core::ids::InstanceArn;
 use ssomatrix_core::plan::Action;
-use ssomatrix_core::ports::{ErrorKind, IdentityStore, OperationState, Organizations, SsoAdmin};
+use ssomatrix_core::ports::{
+    ErrorKind, IdentityStore, Operation, OperationState, Organizations, SsoAdmin,
+};
 use tokio::sync::oneshot;
 
 use super::ApplyOptions;
-use crate::client::{Client, Service};
+use crate::client::Client;
 
 /// Consecutive failed status listings (throttling aside) after which a phase
 /// stops listing and polls each operation.
@@ -112,22 +114,16 @@ pub(super) async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organization
         let listed = match action {
             Action::Create => {
                 client
-                    .all_pages_retrying(
-                        Service::SsoAdmin,
-                        "sso:ListAccountAssignmentCreationStatus",
-                        0,
-                        |t| sso.list_account_assignment_creation_status(instance, filter, t),
-                    )
+                    .all_pages_retrying(Operation::ListAccountAssignmentCreationStatus, 0, |t| {
+                        sso.list_account_assignment_creation_status(instance, filter, t)
+                    })
                     .await
             }
             Action::Delete => {
                 client
-                    .all_pages_retrying(
-                        Service::SsoAdmin,
-                        "sso:ListAccountAssignmentDeletionStatus",
-                        0,
-                        |t| sso.list_account_assignment_deletion_status(instance, filter, t),
-                    )
+                    .all_pages_retrying(Operation::ListAccountAssignmentDeletionStatus, 0, |t| {
+                        sso.list_account_assignment_deletion_status(instance, filter, t)
+                    })
                     .await
             }
         };
