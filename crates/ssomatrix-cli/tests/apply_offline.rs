@@ -36,7 +36,7 @@ fn apply_refuses_more_deletes_than_the_budget() {
     apply_writes_nothing(
         "over_the_allow_deletes_budget",
         CONFIG,
-        &["--auto-approve", "--allow-deletes", "4"],
+        &["--auto-approve", "--allow-deletes", "3"],
     );
 }
 
@@ -48,7 +48,7 @@ fn apply_refuses_more_deletes_than_the_files_budget() {
     let config = write(
         dir.path(),
         "assignments.yaml",
-        &edit(&text, "  max_deletes: 8\n", "  max_deletes: 4\n"),
+        &edit(&text, "  max_deletes: 8\n", "  max_deletes: 3\n"),
     );
     apply_writes_nothing("over_the_max_deletes_budget", &config, &["--auto-approve"]);
 }

@@ -658,7 +658,7 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
     // aws-readonly on prod-01.
     assert_eq!(
         got["summary"],
-        json!({"create": 5, "delete": 6, "unchanged": 53})
+        json!({"create": 5, "delete": 6, "unchanged": 53, "delete_orphans": 1})
     );
     let want = expected_changes(seeded);
     let got_changes = got["changes"].as_array().unwrap();

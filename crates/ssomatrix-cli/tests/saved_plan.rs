@@ -219,6 +219,7 @@ const TOP: &[&str] = &[
     "summary.create",
     "summary.delete",
     "summary.unchanged",
+    "summary.delete_orphans",
     "fingerprint",
     "config_sha256",
     "changes_sha256",

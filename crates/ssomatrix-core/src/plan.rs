@@ -21,9 +21,12 @@ use crate::scope::Scope;
 use crate::yaml::Diagnostic;
 
 mod fingerprint;
+mod recovery;
 mod warnings;
 
 pub use fingerprint::fingerprint;
+pub use recovery::{Recreated, recreated};
+pub(crate) use warnings::orphans_not_counted;
 
 /// The plan format version written into saved plans.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
@@ -140,8 +143,25 @@ pub struct Warning {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub create: usize,
+    /// Every delete, orphans included.
     pub delete: usize,
     pub unchanged: usize,
+    /// How many of the deletes remove assignments of principals that no
+    /// longer exist: they remove nobody's access and are not counted
+    /// against the delete budget. Written only when there are some.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delete_orphans: usize,
+}
+
+impl Summary {
+    /// The deletes that remove someone's access: what the budget counts.
+    pub fn delete_access(&self) -> usize {
+        self.delete.saturating_sub(self.delete_orphans)
+    }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What apply will do, and the state it was computed from.
@@ -154,6 +174,11 @@ pub struct Plan {
     /// principal.
     pub changes: Vec<Change>,
     pub warnings: Vec<Warning>,
+    /// Deleted principals that appear recreated under a new id; their
+    /// creates and orphan deletes are still in `changes`. Written only when
+    /// there are some.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recreated: Vec<Recreated>,
     pub max_deletes: u32,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: String,
@@ -170,6 +195,16 @@ impl Plan {
 
     pub fn deletes(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action == Action::Delete)
+    }
+
+    /// The deletes of assignments of principals that no longer exist.
+    pub fn orphan_deletes(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.is_orphan_delete())
+    }
+
+    /// The deletes that remove someone's access: what the budget counts.
+    pub fn access_deletes(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.removes_access())
     }
 
     /// The changes only the management account's credentials can make.
@@ -208,7 +243,9 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
             .filter(|c| c.action == Action::Delete)
             .count(),
         unchanged: classes.unchanged(),
+        delete_orphans: changes.iter().filter(|c| c.is_orphan_delete()).count(),
     };
+    let recreated = recreated(&changes);
     let warnings = warnings::warnings(&warnings::Facts {
         config,
         live,
@@ -225,6 +262,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
         summary,
         changes,
         warnings,
+        recreated,
         max_deletes: config.max_deletes,
         fingerprint: fingerprint(config, live),
     })

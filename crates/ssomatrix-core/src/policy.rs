@@ -56,14 +56,19 @@ impl DeleteBudget {
         u64::try_from(deletes).is_ok_and(|d| d <= u64::from(self.limit))
     }
 
-    /// Refuses a plan that deletes more than the budget.
+    /// Refuses a plan that deletes more than the budget. Deletes of
+    /// assignments of principals that no longer exist remove nobody's
+    /// access and are not counted: otherwise the budget would block the
+    /// restore after a group is recreated, the very lockout it exists to
+    /// prevent.
     pub fn check(self, plan: &Plan) -> Result<(), OverBudget> {
-        let deletes = plan.deletes().count();
+        let deletes = plan.access_deletes().count();
         if self.allows(deletes) {
             Ok(())
         } else {
             Err(OverBudget {
                 deletes,
+                orphans: plan.orphan_deletes().count(),
                 budget: self,
             })
         }
@@ -73,7 +78,10 @@ impl DeleteBudget {
 /// A plan that deletes more than its run's budget: apply refuses it whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OverBudget {
+    /// The deletes that remove someone's access.
     pub deletes: usize,
+    /// The deletes of orphaned assignments, which were not counted.
+    pub orphans: usize,
     pub budget: DeleteBudget,
 }
 
@@ -82,8 +90,9 @@ impl fmt::Display for OverBudget {
         let deletes = self.deletes;
         write!(
             f,
-            "the plan deletes {deletes} assignments, more than the {} of {}; nothing was applied: \
+            "the plan deletes {deletes} assignments{}, more than the {} of {}; nothing was applied: \
              review the plan and re-run with `--allow-deletes {deletes}` if it is right",
+            crate::plan::orphans_not_counted(self.orphans),
             match self.budget.source {
                 BudgetSource::Flag => "--allow-deletes budget",
                 BudgetSource::File => "`safety.max_deletes` budget",
@@ -455,29 +464,45 @@ mod tests {
     fn a_plan_over_the_budget_is_refused_naming_the_budget_and_the_fix() {
         let plan = example_plan("2026-11-24");
         assert_eq!(plan.deletes().count(), 5);
-        assert_eq!(DeleteBudget::new(5, None).check(&plan), Ok(()));
-        assert_eq!(DeleteBudget::new(0, Some(5)).check(&plan), Ok(()));
-        let flag = DeleteBudget::new(100, Some(4)).check(&plan).unwrap_err();
-        assert_eq!(flag.deletes, 5);
+        assert_eq!(plan.access_deletes().count(), 4);
+        assert_eq!(DeleteBudget::new(4, None).check(&plan), Ok(()));
+        assert_eq!(DeleteBudget::new(0, Some(4)).check(&plan), Ok(()));
+        let flag = DeleteBudget::new(100, Some(3)).check(&plan).unwrap_err();
+        assert_eq!((flag.deletes, flag.orphans), (4, 1));
         assert_eq!(
             flag.to_string(),
-            "the plan deletes 5 assignments, more than the --allow-deletes budget of 4; nothing was applied: \
-             review the plan and re-run with `--allow-deletes 5` if it is right"
+            "the plan deletes 4 assignments (not counting 1 orphaned assignment(s) of deleted principals), \
+             more than the --allow-deletes budget of 3; nothing was applied: \
+             review the plan and re-run with `--allow-deletes 4` if it is right"
         );
-        let file = DeleteBudget::new(3, None).check(&plan).unwrap_err();
+        let file = DeleteBudget::new(2, None).check(&plan).unwrap_err();
         assert!(
             file.to_string().starts_with(
-                "the plan deletes 5 assignments, more than the `safety.max_deletes` budget of 3;"
+                "the plan deletes 4 assignments (not counting 1 orphaned assignment(s) of deleted principals), \
+                 more than the `safety.max_deletes` budget of 2;"
             ),
             "{file}"
         );
+    }
+
+    /// The example's one delete of a deleted group's assignment removes
+    /// nobody's access: a budget of 0 lets a plan of only that delete pass,
+    /// and the message of a refused plan counts only the others.
+    #[test]
+    fn orphan_deletes_are_not_counted_against_the_budget() {
+        let mut plan = example_plan("2026-11-24");
+        let orphan = plan.orphan_deletes().count();
+        assert_eq!(orphan, 1);
+        plan.changes.retain(|c| c.is_orphan_delete());
+        assert_eq!(DeleteBudget::new(0, None).check(&plan), Ok(()));
+        assert_eq!(DeleteBudget::new(0, Some(0)).check(&plan), Ok(()));
     }
 
     /// The plan warns about the budget exactly when apply would refuse it
     /// without `--allow-deletes`: the planner and the gate share one rule.
     #[test]
     fn the_plans_budget_warning_agrees_with_the_gate() {
-        for max_deletes in [4, 5] {
+        for max_deletes in [3, 4] {
             let text = CONFIG.replacen(
                 "  max_deletes: 8\n",
                 &format!("  max_deletes: {max_deletes}\n"),
@@ -493,7 +518,7 @@ mod tests {
             let refused = DeleteBudget::new(config.max_deletes, None)
                 .check(&plan)
                 .is_err();
-            assert_eq!((warned, refused), (max_deletes == 4, max_deletes == 4));
+            assert_eq!((warned, refused), (max_deletes == 3, max_deletes == 3));
         }
     }
 

@@ -126,6 +126,11 @@ mod plan_fixtures {
         plan_33_rule_outside_narrowed_scope => "33-rule-outside-narrowed-scope",
         plan_34_suspended_account_declared_assignment => "34-suspended-account-declared-assignment",
         plan_35_delegated_administrator => "35-delegated-administrator",
+        plan_36_recreated_group => "36-recreated-group",
+        plan_37_recreated_user => "37-recreated-user",
+        plan_38_recreated_user_over_budget => "38-recreated-user-over-budget",
+        plan_39_identity_store_refilled => "39-identity-store-refilled",
+        plan_40_orphans_match_nobody => "40-orphans-match-nobody",
     );
 
     #[test]

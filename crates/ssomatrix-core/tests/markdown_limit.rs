@@ -54,9 +54,11 @@ fn plan_with(changes: usize) -> Plan {
             create: changes.len() * 2 / 3,
             delete: changes.len() / 3,
             unchanged: 0,
+            delete_orphans: 0,
         },
         changes,
         warnings: vec![],
+        recreated: vec![],
         max_deletes: 10,
         fingerprint: "0".repeat(64),
     }

@@ -1,6 +1,7 @@
 //! The executor against the simulator's service model, in paused tokio
 //! time: plan → apply → plan converges (through throttling, conflicts, 500s
-//! and FAILED operations), the service's limits are never exceeded, an
+//! and FAILED operations, and from a restore where every desired assignment
+//! is missing), the service's limits are never exceeded, an
 //! interrupted apply resumes without doing anything twice, and deleting what
 //! is already gone succeeds. Reprovisioning has `tests/reprovision.rs`.
 
@@ -17,9 +18,10 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use ssomatrix_core::config::Config;
-use ssomatrix_core::ids::AccountState;
+use ssomatrix_core::ids::{AccountState, PrincipalId};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::plan::{Action, Plan};
+use ssomatrix_core::policy::DeleteBudget;
 use ssomatrix_core::ports::{ErrorKind, Operation, Service, SsoAdmin};
 use ssomatrix_engine::Budget;
 use ssomatrix_engine::executor::{
@@ -110,6 +112,43 @@ fn storm() -> impl Strategy<Value = Storm> {
     ]
 }
 
+/// What happened to the live state before the run.
+#[derive(Debug, Clone, Copy)]
+enum Before {
+    /// Nothing: the generated assignments.
+    Nothing,
+    /// Every assignment was deleted (a mass delete in the console): every
+    /// desired assignment is missing.
+    Emptied,
+    /// Every user and group was deleted and provisioned again with a new id
+    /// (an identity source switch): every assignment is an orphan, and
+    /// every desired assignment is missing.
+    Recreated,
+}
+
+fn before() -> impl Strategy<Value = Before> {
+    prop_oneof![
+        2 => Just(Before::Nothing),
+        1 => Just(Before::Emptied),
+        1 => Just(Before::Recreated),
+    ]
+}
+
+/// `org` after `before` happened to it.
+fn happened(mut org: Org, before: Before) -> Org {
+    match before {
+        Before::Nothing => {}
+        Before::Emptied => org.snapshot.assignments.clear(),
+        Before::Recreated => {
+            let principals = org.snapshot.groups.iter_mut();
+            for p in principals.chain(org.snapshot.users.iter_mut()) {
+                p.id = PrincipalId::new(format!("new-{}", &p.id.as_str()[4..])).unwrap();
+            }
+        }
+    }
+    org
+}
+
 const WRITES: [Operation; 2] = [
     Operation::CreateAccountAssignment,
     Operation::DeleteAccountAssignment,
@@ -118,8 +157,8 @@ const WRITES: [Operation; 2] = [
 /// Random org, file and live state, with the service model on and a storm
 /// during apply: a second plan is empty, or holds exactly the creates that
 /// ended FAILED.
-async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm) {
-    let org = generate(spec);
+async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm, before: Before) {
+    let org = happened(generate(spec), before);
     let config = random_config(&org, file_seed);
     let sim = Simulator::from_snapshot(org.snapshot.clone())
         .unwrap()
@@ -129,6 +168,11 @@ async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm) {
         });
     let client = client(&sim);
     let first = plan_now(&client, &config).await;
+    if !matches!(before, Before::Nothing) {
+        // A restore removes nobody's access: it needs no delete budget.
+        assert_eq!(first.access_deletes().count(), 0, "{before:?}");
+        assert_eq!(DeleteBudget::new(0, None).check(&first), Ok(()));
+    }
 
     let mut faults = FaultPlan::new();
     let mut doomed = BTreeSet::new();
@@ -225,9 +269,10 @@ proptest! {
         accounts in 8usize..50,
         permission_sets in 3usize..7,
         storm in storm(),
+        before in before(),
     ) {
         let spec = OrgSpec::scattered(accounts, permission_sets, 8, 2, seed);
-        paused_runtime().block_on(converges(spec, file_seed, storm));
+        paused_runtime().block_on(converges(spec, file_seed, storm, before));
     }
 }
 

@@ -316,15 +316,27 @@ fn delegated_administrator(live: &LiveState, scope: &Scope, changes: &[Change]) 
 /// same arithmetic as apply's gate.
 fn delete_budget(config: &Config, summary: Summary) -> Option<Warning> {
     let budget = DeleteBudget::new(config.max_deletes, None);
-    (!budget.allows(summary.delete)).then(|| {
+    let deletes = summary.delete_access();
+    (!budget.allows(deletes)).then(|| {
         warning(
             WarningKind::DeleteBudget,
             format!(
-                "the plan deletes {} assignments, more than `safety.max_deletes` ({}); apply will refuse it unless run with `--allow-deletes {}`",
-                summary.delete, config.max_deletes, summary.delete
+                "the plan deletes {deletes} assignments{}, more than `safety.max_deletes` ({}); apply will refuse it unless run with `--allow-deletes {deletes}`",
+                orphans_not_counted(summary.delete_orphans),
+                config.max_deletes
             ),
         )
     })
+}
+
+/// ` (not counting 32 orphaned assignments of deleted principals)`, or
+/// nothing when there are none.
+pub(crate) fn orphans_not_counted(orphans: usize) -> String {
+    if orphans == 0 {
+        String::new()
+    } else {
+        format!(" (not counting {orphans} orphaned assignment(s) of deleted principals)")
+    }
 }
 
 fn management_account(live: &LiveState, changes: &[Change]) -> Option<Warning> {

@@ -28,10 +28,71 @@ fn summary_line(plan: &Plan) -> String {
     } else {
         String::new()
     };
+    let orphans = if s.delete_orphans > 0 {
+        format!(
+            " ({} of them orphaned, not counted against the delete budget)",
+            s.delete_orphans
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} to create, {} to delete, {} unchanged{management}",
+        "{} to create, {} to delete{orphans}, {} unchanged{management}",
         s.create, s.delete, s.unchanged
     )
+}
+
+/// The changes listed per account: all but the orphan deletes (listed
+/// apart) and the changes of recreated principals (one line each).
+fn listed(plan: &Plan) -> Vec<Change> {
+    plan.changes
+        .iter()
+        .filter(|c| !c.is_orphan_delete() && !plan.recreated.iter().any(|r| r.covers(c)))
+        .cloned()
+        .collect()
+}
+
+/// The orphan deletes no recreated principal accounts for.
+fn lone_orphans(plan: &Plan) -> impl Iterator<Item = &Change> {
+    plan.orphan_deletes()
+        .filter(|c| !plan.recreated.iter().any(|r| r.covers(c)))
+}
+
+/// The text sections of recreated principals and of the other orphaned
+/// assignments, after the accounts.
+fn text_recovery(plan: &Plan, style: TextStyle) -> String {
+    let mut out = String::new();
+    if !plan.recreated.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  recreated principals (their assignments move to the new id):"
+        );
+        for r in &plan.recreated {
+            let _ = writeln!(
+                out,
+                "    {}",
+                style.paint("36", &format!("~ {}", visible(&r.sentence())))
+            );
+        }
+    }
+    let orphans: Vec<&Change> = lone_orphans(plan).collect();
+    if !orphans.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  orphaned assignments of deleted principals (not counted against the delete budget; deleted after every create):"
+        );
+        for c in orphans {
+            let body = format!(
+                "- {} {}  {}  {}",
+                c.account_id,
+                visible(&c.account_name),
+                visible(&c.permission_set_name),
+                visible(&c.principal_label())
+            );
+            let _ = writeln!(out, "    {}", style.paint("31", &body));
+        }
+    }
+    out
 }
 
 /// Terraform-like text: changes grouped by account, then warnings. Names
@@ -47,7 +108,8 @@ pub fn text(plan: &Plan, style: TextStyle) -> String {
         );
     } else {
         let _ = writeln!(out, "Plan: {}.", summary_line(plan));
-        for (account, changes) in by_account(&plan.changes) {
+        let listed = listed(plan);
+        for (account, changes) in by_account(&listed) {
             let first = changes[0];
             let _ = writeln!(
                 out,
@@ -86,6 +148,7 @@ pub fn text(plan: &Plan, style: TextStyle) -> String {
                 );
             }
         }
+        out.push_str(&text_recovery(plan, style));
     }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out, "\nWarnings:");
@@ -165,6 +228,21 @@ pub(super) fn markdown_head(plan: &Plan) -> String {
         "| to create | to delete | unchanged |\n|---:|---:|---:|\n| {} | {} | {} |\n",
         s.create, s.delete, s.unchanged
     );
+    if s.delete_orphans > 0 {
+        let _ = writeln!(
+            out,
+            "Orphaned assignments of deleted principals: {}. Deleting them removes nobody's access: they are not \
+             counted against the delete budget and are deleted after every create.\n",
+            s.delete_orphans
+        );
+    }
+    if !plan.recreated.is_empty() {
+        let _ = writeln!(out, "**Recreated principals**\n");
+        for r in &plan.recreated {
+            let _ = writeln!(out, "- {}", md_message(&r.sentence(), MdContext::Line));
+        }
+        out.push('\n');
+    }
     if plan.is_empty() {
         let _ = writeln!(out, "No changes: the live assignments match the file.\n");
     }
@@ -256,31 +334,46 @@ fn markdown_full(plan: &Plan, live: &LiveState) -> String {
         out.push_str(&body);
         let _ = writeln!(out, "{fence}\n</details>\n");
 
-        let _ = writeln!(
-            out,
-            "<details><summary>Changes with reasons ({})</summary>\n\n| | account | permission set | principal | reason |\n|---|---|---|---|---|",
-            plan.changes.len()
+        let listed = listed(plan);
+        let orphans: Vec<Change> = lone_orphans(plan).cloned().collect();
+        changes_table(&mut out, "Changes with reasons", &listed);
+        changes_table(
+            &mut out,
+            "Orphaned assignments of deleted principals, not counted against the delete budget",
+            &orphans,
         );
-        for c in &plan.changes {
-            let _ = writeln!(
-                out,
-                "| {} | {} ({}) | {} | {} | {} |",
-                if c.action == Action::Create {
-                    "+"
-                } else {
-                    "−"
-                },
-                md_text(&c.account_name),
-                c.account_id,
-                md_text(&c.permission_set_name),
-                md_text(&c.principal_label()),
-                reason_cell(c)
-            );
-        }
-        let _ = writeln!(out, "\n</details>\n");
     }
     let _ = writeln!(out, "<sub>fingerprint `{}`</sub>", plan.fingerprint);
     out
+}
+
+/// A folded Markdown table of `changes` under `title`, nothing when empty.
+fn changes_table(out: &mut String, title: &str, changes: &[Change]) {
+    if changes.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<details><summary>{title} ({})</summary>\n\n| | account | permission set | principal | reason |\n|---|---|---|---|---|",
+        changes.len()
+    );
+    for c in changes {
+        let _ = writeln!(
+            out,
+            "| {} | {} ({}) | {} | {} | {} |",
+            if c.action == Action::Create {
+                "+"
+            } else {
+                "−"
+            },
+            md_text(&c.account_name),
+            c.account_id,
+            md_text(&c.permission_set_name),
+            md_text(&c.principal_label()),
+            reason_cell(c)
+        );
+    }
+    let _ = writeln!(out, "\n</details>\n");
 }
 
 /// The reason of a change in a Markdown table, with the management-account

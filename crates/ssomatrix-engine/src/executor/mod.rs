@@ -2,7 +2,9 @@
 //! waits for each asynchronous operation to finish.
 //!
 //! - Creates first, then deletes, so that moving a principal between
-//!   permission sets never leaves it without access.
+//!   permission sets never leaves it without access; the deletes of
+//!   assignments of principals that no longer exist come last of all, so a
+//!   run cut short by the delete of an orphan has already restored access.
 //! - At most `max_in_flight` operations outstanding (the service allows 10
 //!   outstanding asynchronous assignment operations per instance, see
 //!   docs/aws-behaviour.md), and never two writes in flight for one account
@@ -156,7 +158,8 @@ impl ApplyControl {
     }
 }
 
-/// Applies exactly the changes of `plan`: creates, then deletes.
+/// Applies exactly the changes of `plan`: creates, then the deletes that
+/// remove someone's access, then the deletes of orphaned assignments.
 pub async fn apply<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
@@ -166,8 +169,13 @@ pub async fn apply<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) -> ApplyReport {
     control.total.store(plan.changes.len(), Ordering::Relaxed);
     let mut report = ApplyReport::default();
-    for action in [Action::Create, Action::Delete] {
-        let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.action == action).collect();
+    let phases: [fn(&Change) -> bool; 3] = [
+        |c| c.action == Action::Create,
+        Change::removes_access,
+        Change::is_orphan_delete,
+    ];
+    for in_phase in phases {
+        let changes: Vec<&Change> = plan.changes.iter().filter(|c| in_phase(c)).collect();
         report
             .operations
             .extend(run_phase(client, instance, &changes, options, control).await);
