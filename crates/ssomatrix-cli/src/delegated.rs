@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{Plan, mark_management_only};
+use ssomatrix_core::ports::{ErrorKind, PortError, Service};
 use ssomatrix_engine::executor::{ApplyReport, OperationReport, Outcome};
 use ssomatrix_engine::reprovision::ProvisionReport;
 
@@ -79,9 +80,6 @@ pub fn why_not_done(live: &LiveState, permission_set: &str) -> String {
     )
 }
 
-/// What `PortError`'s Display starts an AccessDenied with.
-const ACCESS_DENIED: &str = "access denied calling sso:";
-
 /// Rewrites the AccessDenied errors of writes when the caller is a delegated
 /// administrator: the likely cause is then not the IAM policy but a
 /// permission set provisioned to the management account since the plan was
@@ -99,8 +97,15 @@ pub fn explain_access_denied(
         .management_account()
         .map(|m| m.to_string())
         .unwrap_or_default();
-    let explain = |message: &mut String, permission_set: &str| {
-        if message.starts_with(ACCESS_DENIED) {
+    // An sso-admin AccessDenied that does not blame the KMS key: the
+    // caller's permissions, or the management account's permission sets.
+    let denied = |error: &PortError| {
+        error.kind == ErrorKind::AccessDenied
+            && !error.is_kms()
+            && error.operation.service() == Service::SsoAdmin
+    };
+    let explain = |error: &PortError, message: &mut String, permission_set: &str| {
+        if denied(error) {
             *message = format!(
                 "{message}\n      these credentials belong to {caller}, a delegated administrator: if permission set {permission_set} \
                  is now provisioned to the management account ({mgmt}), only the management account's credentials can change it \
@@ -109,13 +114,79 @@ pub fn explain_access_denied(
         }
     };
     for o in &mut report.operations {
-        if let Outcome::Error { message } = &mut o.outcome {
-            explain(message, &o.change.permission_set_name);
+        if let Outcome::Error { error, message } = &mut o.outcome {
+            explain(error, message, &o.change.permission_set_name);
         }
     }
     for p in provisioned {
-        if let Outcome::Error { message } = &mut p.outcome {
-            explain(message, &p.permission_set_name);
+        if let Outcome::Error { error, message } = &mut p.outcome {
+            explain(error, message, &p.permission_set_name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ssomatrix_core::ports::Operation;
+    use ssomatrix_core::snapshot::Snapshot;
+
+    /// The example organisation as its delegated administrator sees it.
+    fn delegated_live() -> LiveState {
+        let text = include_str!("../../../examples/org.snapshot.yaml").replacen(
+            "\norganization:\n",
+            "\ncaller_account_id: '056988977980'\norganization:\n",
+            1,
+        );
+        let live = Snapshot::parse("org.snapshot.yaml", &text)
+            .unwrap()
+            .to_live_state()
+            .unwrap();
+        assert!(live.delegated_administrator().is_some());
+        live
+    }
+
+    fn provisioning_that_failed(error: PortError) -> ProvisionReport {
+        ProvisionReport {
+            permission_set_arn: PermissionSetArn::new(
+                "arn:aws:sso:::permissionSet/ssoins-7ad5ba514d395dd7/ps-995bddfce486539b",
+            )
+            .unwrap(),
+            permission_set_name: "AWSAdministratorAccess".to_owned(),
+            accounts: Default::default(),
+            target: "ALL_PROVISIONED_ACCOUNTS".to_owned(),
+            skipped: Default::default(),
+            outcome: Outcome::error(error),
+            request_id: None,
+        }
+    }
+
+    /// Only an sso-admin AccessDenied that does not blame the KMS key can be
+    /// the management account's permission set; the explanation is chosen by
+    /// the error's kind, operation and reason, not by its wording.
+    #[test]
+    fn only_sso_admin_access_denied_is_explained() {
+        let denied = |op| PortError::new(op, ErrorKind::AccessDenied, "User is not authorized");
+        let mut reports = [
+            provisioning_that_failed(denied(Operation::ProvisionPermissionSet)),
+            provisioning_that_failed(
+                denied(Operation::ProvisionPermissionSet).with_reason("KMS_AccessDeniedException"),
+            ),
+            provisioning_that_failed(denied(Operation::ListUsers)),
+            provisioning_that_failed(PortError::new(
+                Operation::ProvisionPermissionSet,
+                ErrorKind::Conflict,
+                "access denied calling sso: lookalike",
+            )),
+        ];
+        explain_access_denied(&delegated_live(), &mut ApplyReport::default(), &mut reports);
+        let explained: Vec<bool> = reports
+            .iter()
+            .map(|r| match &r.outcome {
+                Outcome::Error { message, .. } => message.contains("a delegated administrator"),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(explained, [true, false, false, false]);
     }
 }

@@ -53,7 +53,7 @@ pub fn summarise(report: &ApplyReport, provisioned: &[ProvisionReport], live: &L
     {
         let why = match &o.outcome {
             Outcome::Failed { reason } => format!("FAILED: {reason}"),
-            Outcome::Error { message } => message.clone(),
+            Outcome::Error { message, .. } => message.clone(),
             Outcome::TimedOut => "no final status before the timeout".to_owned(),
             Outcome::NeedsManagementAccount => {
                 delegated::why_not_done(live, &o.change.permission_set_name)

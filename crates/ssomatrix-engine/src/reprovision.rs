@@ -190,14 +190,13 @@ pub async fn reprovision<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                 let targets = match targets(client, instance, arn, &active, facts).await {
                     Ok(t) => t,
                     Err(e) => {
-                        let message = e.to_string();
                         return vec![ProvisionReport {
                             permission_set_arn: arn.clone(),
                             permission_set_name: name.clone(),
                             accounts: accounts.clone(),
                             target: "ALL_PROVISIONED_ACCOUNTS".to_owned(),
                             skipped,
-                            outcome: Outcome::Error { message },
+                            outcome: Outcome::error(e),
                             request_id: None,
                         }];
                     }
@@ -293,12 +292,7 @@ async fn provision<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     {
         Ok(s) => s,
         Err(e) => {
-            return (
-                Outcome::Error {
-                    message: e.to_string(),
-                },
-                None,
-            );
+            return (Outcome::error(e), None);
         }
     };
     let id = status.request_id.clone();
@@ -327,12 +321,7 @@ async fn provision<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                     // Not known yet, so soon after the request: pending.
                     Err(e) if e.is_absent() && submitted_at.elapsed() < STATUS_GRACE => status,
                     Err(e) => {
-                        return (
-                            Outcome::Error {
-                                message: e.to_string(),
-                            },
-                            Some(id),
-                        );
+                        return (Outcome::error(e), Some(id));
                     }
                 };
             }

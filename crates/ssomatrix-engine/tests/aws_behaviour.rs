@@ -97,7 +97,10 @@ async fn a_status_still_unknown_after_the_grace_is_an_error() {
     };
     let report = apply(&client, &one).await;
     match &report.operations[0].outcome {
-        Outcome::Error { message } => assert!(message.contains("not found"), "{message}"),
+        Outcome::Error { error, message } => {
+            assert_eq!(error.kind, ErrorKind::NotFound, "{message}");
+            assert!(message.contains("not found"), "{message}");
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -217,7 +220,8 @@ async fn a_kms_not_found_on_delete_is_a_failure_not_already_gone() {
     assert!(!deletes.is_empty());
     for o in deletes {
         match &o.outcome {
-            Outcome::Error { message } => {
+            Outcome::Error { error, message } => {
+                assert!(error.is_kms() && !error.is_absent(), "{error:?}");
                 assert!(message.contains("KMS_NotFoundException"), "{message}");
                 assert!(message.contains("kms:Decrypt"), "{message}");
             }

@@ -15,7 +15,7 @@ use ssomatrix_core::config::Config;
 use ssomatrix_core::ids::{AccountId, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::plan::{Action, Plan, WarningKind, plan};
-use ssomatrix_core::ports::Operation;
+use ssomatrix_core::ports::{ErrorKind, Operation};
 use ssomatrix_core::snapshot::Snapshot;
 use ssomatrix_engine::InventoryStrategy;
 use ssomatrix_engine::executor::{ApplyOptions, Outcome};
@@ -130,7 +130,8 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
         for o in &report.operations {
             let key = (o.change.action, o.change.assignment());
             match &o.outcome {
-                Outcome::Error { message } if want.contains(&key) => {
+                Outcome::Error { error, message } if want.contains(&key) => {
+                    assert_eq!(error.kind, ErrorKind::AccessDenied, "{message}");
                     assert!(message.starts_with("access denied"), "{message}");
                 }
                 Outcome::Succeeded if !want.contains(&key) => {}
@@ -150,7 +151,7 @@ async fn the_plan_marks_exactly_what_the_service_refuses_a_delegated_administrat
                 .any(|r| forbidden.contains(&r.permission_set_arn))
         );
         for r in &reports {
-            let denied = matches!(&r.outcome, Outcome::Error { message } if message.starts_with("access denied"));
+            let denied = matches!(&r.outcome, Outcome::Error { error, .. } if error.kind == ErrorKind::AccessDenied);
             assert_eq!(
                 denied,
                 forbidden.contains(&r.permission_set_arn),

@@ -44,7 +44,7 @@ use std::time::Duration;
 use serde::Serialize;
 use ssomatrix_core::ids::InstanceArn;
 use ssomatrix_core::plan::{Action, Change, Plan};
-use ssomatrix_core::ports::{IdentityStore, Organizations, SsoAdmin};
+use ssomatrix_core::ports::{IdentityStore, Organizations, PortError, SsoAdmin};
 
 use crate::client::Client;
 use phase::run_phase;
@@ -94,6 +94,11 @@ pub enum Outcome {
     },
     /// A call failed and retries did not help (or the error is not retryable).
     Error {
+        /// The error the call ended with: its kind, operation and reason
+        /// for whoever explains it (the report shows `message`).
+        #[serde(skip)]
+        error: PortError,
+        /// What to tell the user: the error, with any explanation added.
         message: String,
     },
     /// No final status within the operation timeout.
@@ -103,6 +108,16 @@ pub enum Outcome {
     /// Not submitted: only the management account's credentials can do it
     /// (the caller is a delegated administrator; the CLI withholds these).
     NeedsManagementAccount,
+}
+
+impl Outcome {
+    /// The outcome of a call that ended with `error`.
+    pub fn error(error: PortError) -> Self {
+        Outcome::Error {
+            message: error.to_string(),
+            error,
+        }
+    }
 }
 
 /// One change and how it went, for the summary and `--report`.

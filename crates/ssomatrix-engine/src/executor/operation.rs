@@ -106,7 +106,7 @@ async fn submit_and_wait<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         Err(e) if action == Action::Delete && e.is_absent() => {
             return Outcome::Succeeded;
         }
-        Err(e) => return error(&e),
+        Err(e) => return Outcome::error(e),
     };
     *request_id = Some(status.request_id.clone());
     let submitted_at = Instant::now();
@@ -148,7 +148,7 @@ async fn submit_and_wait<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                 unknown = true;
                 status
             }
-            Err(e) => return error(&e),
+            Err(e) => return Outcome::error(e),
         };
     }
 }
@@ -259,11 +259,5 @@ fn final_outcome(status: &AssignmentOperation) -> Option<Outcome> {
                 .clone()
                 .unwrap_or_else(|| "no reason given".to_owned()),
         }),
-    }
-}
-
-fn error(e: &PortError) -> Outcome {
-    Outcome::Error {
-        message: e.to_string(),
     }
 }
