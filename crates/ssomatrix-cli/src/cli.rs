@@ -54,6 +54,23 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the JSON Schema of the assignments file (or of snapshots).
     Schema(SchemaArgs),
+    /// Print a shell completion script.
+    ///
+    /// For example `ssomatrix completions bash > /etc/bash_completion.d/ssomatrix`,
+    /// `ssomatrix completions zsh > "${fpath[1]}/_ssomatrix"` or
+    /// `ssomatrix completions fish > ~/.config/fish/completions/ssomatrix.fish`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    ///
+    /// For example `ssomatrix man > ssomatrix.1 && man ./ssomatrix.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where the live state comes from.
@@ -200,6 +217,14 @@ pub struct ApplyArgs {
     /// Skip reprovisioning OUT_OF_SYNC permission sets after the assignments.
     #[arg(long)]
     pub no_reprovision: bool,
+
+    /// Create and reprovision only: the plan's deletes are left for a
+    /// reviewed apply (plan and drift keep showing them), so the delete
+    /// budget cannot refuse the run. Meant for scheduled, unattended applies;
+    /// with --plan, the saved plan is still verified whole, then applied
+    /// without its deletes.
+    #[arg(long)]
+    pub no_deletes: bool,
 
     /// Write a JSON report of every operation (result, duration, failure reason).
     #[arg(long, value_name = "FILE")]

@@ -3,6 +3,7 @@
 //! goes to stdout, everything else to stderr.
 
 mod apply;
+mod completions;
 mod drift;
 mod export;
 mod plan;
@@ -26,5 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Drift(args) => drift::drift(args, cli.no_color).await,
         Command::Export(args) => export::export(args).await,
         Command::Schema(args) => schema::schema(&args),
+        Command::Completions(args) => completions::completions(args.shell),
+        Command::Man => completions::man(),
     }
 }

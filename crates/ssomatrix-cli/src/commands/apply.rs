@@ -13,7 +13,7 @@ use anyhow::bail;
 use serde::Serialize;
 use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
-use ssomatrix_core::plan::Plan;
+use ssomatrix_core::plan::{Action, Plan, WarningKind};
 use ssomatrix_core::policy::{DeleteBudget, Now};
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_engine::client::UNREACHABLE_STOP_AFTER;
@@ -193,7 +193,7 @@ fn approved_plan(
     no_color: bool,
 ) -> anyhow::Result<Plan> {
     let today = today()?;
-    let plan = plan_on(&loaded.config, live, today)?;
+    let mut plan = plan_on(&loaded.config, live, today)?;
     if let Some(path) = &args.plan {
         saved_plan::verify(
             path,
@@ -206,6 +206,9 @@ fn approved_plan(
             },
         )?;
     }
+    // Deletes are dropped after the saved plan was verified whole, so that
+    // a tampered plan is refused even when its deletes would not run.
+    let left = args.no_deletes.then(|| without_deletes(&mut plan));
     DeleteBudget::new(loaded.config.max_deletes, args.allow_deletes).check(&plan)?;
     output::stdout(&render::text(
         &plan,
@@ -213,6 +216,11 @@ fn approved_plan(
             color: output::stdout_colour(no_color),
         },
     ))?;
+    if let Some(left) = left {
+        errln!(
+            "--no-deletes: {left} delete(s) left for a reviewed apply; `ssomatrix plan` and `ssomatrix drift` still show them"
+        );
+    }
     if !plan.is_empty() && !args.auto_approve {
         if !std::io::stdin().is_terminal() {
             bail!(
@@ -224,6 +232,17 @@ fn approved_plan(
         }
     }
     Ok(plan)
+}
+
+/// Removes the plan's deletes, and the warnings only deletes cause; returns
+/// how many deletes were removed.
+fn without_deletes(plan: &mut Plan) -> usize {
+    let before = plan.changes.len();
+    plan.changes.retain(|c| c.action != Action::Delete);
+    plan.summary.delete = 0;
+    plan.warnings
+        .retain(|w| !matches!(w.kind, WarningKind::RoleDeleted | WarningKind::DeleteBudget));
+    before - plan.changes.len()
 }
 
 /// What a run did, and the error that ended it early, if any.
