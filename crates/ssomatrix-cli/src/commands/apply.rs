@@ -240,6 +240,7 @@ fn without_deletes(plan: &mut Plan) -> usize {
     let before = plan.changes.len();
     plan.changes.retain(|c| c.action != Action::Delete);
     plan.summary.delete = 0;
+    plan.summary.delete_orphans = 0;
     plan.warnings
         .retain(|w| !matches!(w.kind, WarningKind::RoleDeleted | WarningKind::DeleteBudget));
     before - plan.changes.len()
