@@ -1,6 +1,7 @@
 //! The CI and IAM docs cannot drift from the code: every workflow in
-//! `docs/ci/` parses as YAML and runs only `ssomatrix` commands and flags the
-//! binary's `--help` lists, and the IAM policies in `docs/iam/` grant exactly
+//! `docs/ci/`, the setup action and the release workflow parse as YAML and
+//! run only `ssomatrix` commands and flags the binary's `--help` lists; the
+//! action downloads the archives the release builds, and the IAM policies in `docs/iam/` grant exactly
 //! the AWS actions of the operations the adapter (`crates/ssomatrix-aws/src`)
 //! can call.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -80,53 +81,243 @@ fn invocations(script: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-#[test]
-fn ci_workflows_parse_and_use_only_real_commands_and_flags() {
-    let dir = repo().join("docs/ci");
-    let workflows = files(&dir, &[".yml", ".yaml"]);
+/// `path` parsed as YAML.
+fn yaml(path: &Path) -> serde_norway::Value {
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()))
+}
+
+/// The `ssomatrix` commands `doc` runs, each checked against `--help`:
+/// the command exists and so does every flag it is given.
+fn checked_commands(name: &str, doc: &serde_norway::Value) -> BTreeSet<String> {
     let top = help(&[]);
-    let mut per_file: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for path in &workflows {
-        let text = std::fs::read_to_string(path).unwrap();
-        let doc: serde_norway::Value = serde_norway::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()));
-        let mut all = Vec::new();
-        strings(&doc, &mut all);
-        let name = path.strip_prefix(&dir).unwrap().display().to_string();
-        for s in &all {
-            for (sub, flags) in invocations(s) {
+    let mut all = Vec::new();
+    strings(doc, &mut all);
+    let mut used = BTreeSet::new();
+    for s in &all {
+        for (sub, flags) in invocations(s) {
+            assert!(
+                top.contains(&format!("\n  {sub} ")),
+                "{name}: `ssomatrix {sub}` is not a command of `ssomatrix --help`"
+            );
+            let sub_help = help(&[&sub]);
+            for f in &flags {
                 assert!(
-                    top.contains(&format!("\n  {sub} ")),
-                    "{name}: `ssomatrix {sub}` is not a command of `ssomatrix --help`"
+                    sub_help.contains(&format!("{f} ")) || sub_help.contains(&format!("{f},")),
+                    "{name}: `ssomatrix {sub} {f}` is not in `ssomatrix {sub} --help`"
                 );
-                let sub_help = help(&[&sub]);
-                for f in flags {
-                    assert!(
-                        sub_help.contains(&format!("{f} ")) || sub_help.contains(&format!("{f},")),
-                        "{name}: `ssomatrix {sub} {f}` is not in `ssomatrix {sub} --help`"
-                    );
-                }
-                per_file.entry(name.clone()).or_default().insert(sub);
             }
+            used.insert(format!("{sub} {}", flags.join(" ")).trim_end().to_owned());
+            used.insert(sub);
         }
     }
-    // Both CI systems cover the three uses.
-    let used = |prefix: &str| -> BTreeSet<String> {
-        per_file
-            .iter()
-            .filter(|(f, _)| f.starts_with(prefix))
-            .flat_map(|(_, s)| s.iter().cloned())
-            .collect()
-    };
+    used
+}
+
+/// The workflows of `docs/ci/`, by path under it, and the commands each runs.
+fn ci_commands() -> BTreeMap<String, (String, BTreeSet<String>)> {
+    let dir = repo().join("docs/ci");
+    let mut out = BTreeMap::new();
+    for path in files(&dir, &[".yml", ".yaml"]) {
+        let name = path.strip_prefix(&dir).unwrap().display().to_string();
+        let used = checked_commands(&name, &yaml(&path));
+        out.insert(name, (std::fs::read_to_string(&path).unwrap(), used));
+    }
+    out
+}
+
+#[test]
+fn ci_workflows_parse_and_use_only_real_commands_and_flags() {
+    let per_file = ci_commands();
+    // Both CI systems cover the four uses, and install without compiling.
     for ci in ["github/", "gitlab/"] {
-        let subs = used(ci);
-        for want in ["plan", "apply", "drift"] {
+        let files: Vec<_> = per_file.iter().filter(|(f, _)| f.starts_with(ci)).collect();
+        let subs: BTreeSet<&String> = files.iter().flat_map(|(_, (_, s))| s).collect();
+        for want in ["plan", "apply", "drift", "export"] {
             assert!(
-                subs.contains(want),
+                subs.iter().any(|s| *s == want),
                 "{ci}: no `ssomatrix {want}` ({subs:?})"
             );
         }
+        assert!(
+            subs.iter()
+                .any(|s| s.starts_with("apply ") && s.contains("--no-deletes")),
+            "{ci}: no scheduled `apply --no-deletes` ({subs:?})"
+        );
+        for (f, (text, _)) in &files {
+            assert!(
+                !text.contains("cargo install"),
+                "{f}: compiles ssomatrix; use a release binary"
+            );
+        }
     }
+    for (f, (text, _)) in per_file.iter().filter(|(f, _)| f.starts_with("github/")) {
+        assert!(
+            text.contains("uses: OWNER/ssomatrix@v1"),
+            "{f}: not set up by action.yml"
+        );
+    }
+}
+
+/// A job's (or workflow's) value at `path`, as a string.
+fn at<'a>(doc: &'a serde_norway::Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(doc, |v, key| v.get(*key))?.as_str()
+}
+
+/// The scheduled apply runs one at a time with the apply on merge: GitHub's
+/// concurrency group and GitLab's resource_group are shared, never cancelled.
+#[test]
+fn the_scheduled_apply_waits_for_the_apply_on_merge() {
+    let dir = repo().join("docs/ci");
+    let merge = yaml(&dir.join("github/ssomatrix-apply.yml"));
+    let scheduled = yaml(&dir.join("github/ssomatrix-scheduled-apply.yml"));
+    let group = at(&merge, &["concurrency", "group"]).unwrap();
+    assert_eq!(at(&scheduled, &["concurrency", "group"]), Some(group));
+    for doc in [&merge, &scheduled] {
+        assert_eq!(
+            doc["concurrency"]["cancel-in-progress"],
+            serde_norway::Value::Bool(false)
+        );
+    }
+    let on = &scheduled["on"];
+    assert!(
+        on.get("schedule").is_some() && on.get("repository_dispatch").is_some(),
+        "{on:?}"
+    );
+
+    let gitlab = yaml(&dir.join("gitlab/ssomatrix.gitlab-ci.yml"));
+    let merge = at(&gitlab, &["ssomatrix-apply", "resource_group"]).unwrap();
+    assert_eq!(
+        at(&gitlab, &["ssomatrix-scheduled-apply", "resource_group"]),
+        Some(merge)
+    );
+}
+
+/// The EventBridge example sends the dispatch type the scheduled apply
+/// listens for, on the two Organizations events, through a role that may
+/// invoke that API destination only.
+#[test]
+fn the_account_events_reach_the_scheduled_apply() {
+    let dir = repo().join("docs/ci");
+    let stack = yaml(&dir.join("eventbridge/account-events.yml"));
+    let scheduled = yaml(&dir.join("github/ssomatrix-scheduled-apply.yml"));
+    let types = &scheduled["on"]["repository_dispatch"]["types"];
+    let r = &stack["Resources"];
+    let mut events = BTreeSet::new();
+    for rule in ["AccountMoved", "AccountCreated"] {
+        let p = &r[rule]["Properties"];
+        assert_eq!(
+            p["EventPattern"]["source"][0].as_str(),
+            Some("aws.organizations")
+        );
+        events.insert(
+            p["EventPattern"]["detail"]["eventName"][0]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        let template = p["Targets"][0]["InputTransformer"]["InputTemplate"]
+            .as_str()
+            .unwrap();
+        let body: serde_json::Value =
+            serde_json::from_str(&template.replace("<account>", "111122223333")).unwrap();
+        assert_eq!(body["event_type"].as_str(), types[0].as_str(), "{rule}");
+        assert_eq!(
+            body["client_payload"]["account_id"], "111122223333",
+            "{rule}"
+        );
+    }
+    assert_eq!(
+        events,
+        BTreeSet::from(["CreateAccountResult".to_owned(), "MoveAccount".to_owned()])
+    );
+    let statement = &r["InvokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    assert_eq!(statement.as_sequence().unwrap().len(), 1);
+    assert_eq!(
+        statement[0]["Action"].as_str(),
+        Some("events:InvokeApiDestination")
+    );
+}
+
+/// Every `${{ inputs.NAME }}` of a composite action's steps.
+fn inputs_used(text: &str) -> BTreeSet<String> {
+    text.match_indices("inputs.")
+        .map(|(i, _)| {
+            let rest = &text[i + "inputs.".len()..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(rest.len());
+            rest[..end].to_owned()
+        })
+        .collect()
+}
+
+/// Rust target triples a text names (`x86_64-unknown-linux-gnu`).
+fn targets(text: &str) -> BTreeSet<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .filter(|w| w.ends_with("-unknown-linux-gnu") || w.ends_with("-apple-darwin"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How both the release and the action name an archive.
+const ARCHIVE: &str = "ssomatrix-${VERSION}-${TARGET}.tar.gz";
+
+#[test]
+fn the_setup_action_uses_every_input_and_downloads_what_the_release_builds() {
+    let action_path = repo().join("action.yml");
+    let action_text = std::fs::read_to_string(&action_path).unwrap();
+    let action = yaml(&action_path);
+    checked_commands("action.yml", &action);
+    let declared: BTreeSet<String> = action["inputs"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    let steps = serde_norway::to_string(&action["runs"]).unwrap();
+    assert_eq!(
+        inputs_used(&steps),
+        declared,
+        "every input is used, and only those"
+    );
+
+    let release_path = repo().join(".github/workflows/release.yml");
+    let release = yaml(&release_path);
+    let used = checked_commands("release.yml", &release);
+    assert!(
+        used.contains("completions") && used.contains("man"),
+        "{used:?}"
+    );
+    let release_text = std::fs::read_to_string(&release_path).unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        assert!(
+            release_text.contains(&format!("ssomatrix completions {shell} > dist/")),
+            "the release ships {shell} completions"
+        );
+    }
+    let built: BTreeSet<String> = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        targets(&action_text),
+        built,
+        "the action downloads what the release builds"
+    );
+    assert_eq!(built.len(), 4, "{built:?}");
+    for (name, text) in [("action.yml", &action_text), ("release.yml", &release_text)] {
+        assert!(text.contains(ARCHIVE), "{name} names archives `{ARCHIVE}`");
+        assert!(
+            text.contains("SHA256SUMS"),
+            "{name}: checksums in SHA256SUMS"
+        );
+    }
+    // The fallback builds the action's own source, not whatever is checked out.
+    assert!(action_text.contains("cargo install --locked --path \"$SOURCE/crates/ssomatrix-cli\""));
+    assert!(action_text.contains("SOURCE: ${{ github.action_path }}"));
 }
 
 /// The operations the adapter names (`Operation::ListAccountAssignments`),
