@@ -62,8 +62,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff).
     ///
-    /// For example `ssomatrix man > ssomatrix.1 && man ./ssomatrix.1`.
-    Man,
+    /// For example `ssomatrix man > ssomatrix.1 && man ./ssomatrix.1`; a
+    /// command's own page with `ssomatrix man plan > ssomatrix-plan.1`.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (default: the page of ssomatrix itself).
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::export(args).await,
         Command::Schema(args) => schema::schema(&args),
         Command::Completions(args) => completions::completions(args.shell),
-        Command::Man => completions::man(),
+        Command::Man(args) => completions::man(args.command.as_deref()),
     }
 }

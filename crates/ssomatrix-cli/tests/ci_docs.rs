@@ -296,6 +296,10 @@ fn the_setup_action_uses_every_input_and_downloads_what_the_release_builds() {
             "the release ships {shell} completions"
         );
     }
+    assert!(
+        release_text.contains("ssomatrix man \"$command\" > \"dist/ssomatrix-$command.1\""),
+        "the release ships every command's man page"
+    );
     let built: BTreeSet<String> = release["jobs"]["build"]["strategy"]["matrix"]["include"]
         .as_sequence()
         .unwrap()

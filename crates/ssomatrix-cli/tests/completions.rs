@@ -66,3 +66,23 @@ fn the_manual_page_is_roff_and_lists_every_command() {
         );
     }
 }
+
+/// Each page the top-level page refers to exists: `ssomatrix man COMMAND`
+/// prints `ssomatrix-COMMAND(1)` with the command's own options.
+#[test]
+fn each_command_has_its_manual_page() {
+    for command in COMMANDS {
+        let o = run(&["man", command]);
+        assert_eq!(o.code, Some(0), "{command}: {o}");
+        assert!(
+            o.stdout.contains(&format!("\n.TH ssomatrix-{command} 1")),
+            "{command}: {}",
+            o.stdout.lines().take(4).collect::<Vec<_>>().join("\n")
+        );
+    }
+    let o = run(&["man", "apply"]);
+    assert!(o.stdout.contains("no\\-deletes"), "{o}");
+    let o = run(&["man", "nonsense"]);
+    assert_eq!(o.code, Some(1), "{o}");
+    assert!(o.stderr.contains("`nonsense` is not a command"), "{o}");
+}

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -19,11 +19,27 @@ pub fn completions(shell: Shell) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The manual page (roff), on stdout: the top-level page lists every
-/// command with its summary; `ssomatrix COMMAND --help` has the details.
-pub fn man() -> anyhow::Result<ExitCode> {
+/// A manual page (roff), on stdout: ssomatrix's own, which lists every
+/// command, or with `command` that command's page (`ssomatrix-plan(1)`).
+pub fn man(command: Option<&str>) -> anyhow::Result<ExitCode> {
+    // Built, subcommands are named `ssomatrix-plan` as their pages are.
+    let mut cli = Cli::command().disable_help_subcommand(true);
+    cli.build();
+    let page_of = match command {
+        None => cli,
+        Some(name) => match cli.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => bail!(
+                "`{name}` is not a command; give one of: {}",
+                cli.get_subcommands()
+                    .map(|c| c.get_name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    };
     let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command())
+    clap_mangen::Man::new(page_of)
         .render(&mut page)
         .context("cannot render the manual page")?;
     output::stdout(&String::from_utf8_lossy(&page))?;
