@@ -2,12 +2,14 @@
 //! XL size against the simulated sso-admin service (quotas and latency on,
 //! in paused tokio time), next to the lower bounds of docs/BENCHMARKS.md
 //! (the service limits behind them: docs/aws-behaviour.md) and to peer
-//! algorithms (Terraform, aws-sso-util) over the same simulator.
+//! algorithms (Terraform, aws-sso-util) over the same simulator, and a
+//! restore of every desired assignment (`restore`).
 //!
 //! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
 
 mod measure;
 mod peers;
+mod restore;
 
 use std::fmt::Write;
 
@@ -18,6 +20,7 @@ use ssomatrix_testkit::org::{SIZES, Size, sized};
 
 use measure::{ApplyRun, PlanRun};
 use peers::PeerRun;
+use restore::RestoreRun;
 
 /// The seed of every generated organisation.
 const SEED: u64 = 2026;
@@ -47,6 +50,9 @@ struct Report {
     live_assignments: usize,
     plan: PlanRun,
     apply: ApplyRun,
+    /// Every desired assignment missing (an identity source switched):
+    /// the restore, creates only.
+    restore: RestoreRun,
     baselines: Baselines,
 }
 
@@ -85,6 +91,7 @@ fn run(size: Size) -> anyhow::Result<Report> {
         let aws_sso_util = AwsSsoUtil {
             plan: peers::aws_sso_util_plan(&generated).await?,
         };
+        let restore = restore::restore(&generated).await?;
         Ok(Report {
             size: size.name.to_owned(),
             accounts: size.accounts,
@@ -94,6 +101,7 @@ fn run(size: Size) -> anyhow::Result<Report> {
             live_assignments: generated.snapshot.assignments.len(),
             plan,
             apply,
+            restore,
             baselines: Baselines {
                 terraform,
                 aws_sso_util,
@@ -149,6 +157,19 @@ fn table(r: &Report) -> String {
         a.service_throttles,
         a.service_conflicts,
         a.max_outstanding
+    );
+    let rs = &r.restore;
+    let _ = writeln!(
+        out,
+        "restore (every desired assignment missing): {} creates, plan {:.1} s virtual, apply {:.1} s virtual, \
+         bound {:.1} s ({:.0}% of the limit); service throttles {}, most outstanding {}",
+        rs.creates,
+        rs.plan_virtual_seconds,
+        rs.apply.virtual_seconds,
+        rs.apply.lower_bound_seconds,
+        100.0 * rs.apply.efficiency,
+        rs.apply.service_throttles,
+        rs.apply.max_outstanding
     );
     for (name, run) in [
         ("terraform plan", &r.baselines.terraform.plan),
@@ -253,5 +274,14 @@ mod tests {
         // The service's cap of 10 outstanding operations held, and was used.
         let most = json["apply"]["max_outstanding"].as_u64().unwrap();
         assert!((1..=10).contains(&most), "{most}");
+        // The restore creates every desired assignment, all of them
+        // succeeded, within the service's limits and above the bound.
+        let restore = &r.restore;
+        assert_eq!(restore.creates, r.desired_assignments);
+        assert_eq!(restore.apply.ops, restore.creates);
+        assert_eq!(restore.apply.succeeded, restore.apply.ops);
+        assert!(restore.apply.virtual_seconds >= restore.apply.lower_bound_seconds);
+        assert_eq!(restore.apply.service_throttles, 0);
+        assert!((1..=10).contains(&restore.apply.max_outstanding));
     }
 }

@@ -199,19 +199,31 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         principal_first_calls_estimate: principal_first,
     };
 
+    let apply_run = measure_apply(&sim, &client, &budget, &the_plan).await?;
+    Ok((plan_run, apply_run, the_plan))
+}
+
+/// Applies `the_plan` with `client` on `sim` and measures the run against
+/// the apply's lower bound.
+pub async fn measure_apply(
+    sim: &Simulator,
+    client: &SimClient,
+    budget: &Budget,
+    the_plan: &Plan,
+) -> anyhow::Result<ApplyRun> {
     let before = sim.calls();
     let stats_before = sim.service_stats();
     let start = Instant::now();
     let report = executor::apply(
-        &client,
+        client,
         &instance()?,
-        &the_plan,
+        the_plan,
         &ApplyOptions::default(),
         &ApplyControl::default(),
     )
     .await;
     let virtual_seconds = start.elapsed().as_secs_f64();
-    let by_op = calls_since(&sim, &before);
+    let by_op = calls_since(sim, &before);
     let stats = sim.service_stats();
     let ops = the_plan.changes.len();
     let calls: u64 = by_op.values().sum();
@@ -244,7 +256,7 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
         // operation, so the high-water mark is the apply's.
         max_outstanding: stats.max_in_progress,
     };
-    Ok((plan_run, apply_run, the_plan))
+    Ok(apply_run)
 }
 
 /// See [`PlanRun::principal_first_calls_estimate`].
