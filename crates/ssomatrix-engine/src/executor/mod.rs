@@ -2,9 +2,12 @@
 //! waits for each asynchronous operation to finish.
 //!
 //! - Creates first, then deletes, so that moving a principal between
-//!   permission sets never leaves it without access; the deletes of
-//!   assignments of principals that no longer exist come last of all, so a
-//!   run cut short by the delete of an orphan has already restored access.
+//!   permission sets never leaves it without access, and so that deleting
+//!   the orphans of a recreated group never removes the last assignment of
+//!   a permission set in an account (and its IAM role) before the new
+//!   group's create. Orphan deletes are queued after the other deletes of
+//!   their account, in the same phase: a phase of their own would wait
+//!   for the slowest delete first, for no one's access.
 //! - At most `max_in_flight` operations outstanding (the service allows 10
 //!   outstanding asynchronous assignment operations per instance, see
 //!   docs/aws-behaviour.md), and never two writes in flight for one account
@@ -173,8 +176,8 @@ impl ApplyControl {
     }
 }
 
-/// Applies exactly the changes of `plan`: creates, then the deletes that
-/// remove someone's access, then the deletes of orphaned assignments.
+/// Applies exactly the changes of `plan`: creates, then deletes, the
+/// deletes of orphaned assignments last in each account.
 pub async fn apply<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
@@ -184,13 +187,10 @@ pub async fn apply<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 ) -> ApplyReport {
     control.total.store(plan.changes.len(), Ordering::Relaxed);
     let mut report = ApplyReport::default();
-    let phases: [fn(&Change) -> bool; 3] = [
-        |c| c.action == Action::Create,
-        Change::removes_access,
-        Change::is_orphan_delete,
-    ];
-    for in_phase in phases {
-        let changes: Vec<&Change> = plan.changes.iter().filter(|c| in_phase(c)).collect();
+    for action in [Action::Create, Action::Delete] {
+        let mut changes: Vec<&Change> =
+            plan.changes.iter().filter(|c| c.action == action).collect();
+        changes.sort_by_key(|c| c.is_orphan_delete());
         report
             .operations
             .extend(run_phase(client, instance, &changes, options, control).await);
