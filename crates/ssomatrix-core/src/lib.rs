@@ -14,6 +14,7 @@ pub mod drift;
 pub mod escape;
 pub mod expand;
 pub mod ids;
+pub mod import;
 pub mod live;
 pub mod org;
 pub mod plan;
