@@ -52,6 +52,9 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write the live instance as a snapshot file, for offline plans.
     Export(ExportArgs),
+    /// Write an assignments file that reproduces the live assignments in few
+    /// rules, checked by planning it against the same live state.
+    Import(ImportArgs),
     /// Print the JSON Schema of the assignments file (or of snapshots).
     Schema(SchemaArgs),
     /// Print a shell completion script.
@@ -185,6 +188,38 @@ pub struct ExportArgs {
     /// Write to this file (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Write the assignments file here (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Replace an existing --out file.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Globs (`*`, `?`) of permission set names to leave out, written to
+    /// `scope.exclude` (e.g. `AWSControlTower*`).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// The owner written on user exceptions.
+    #[arg(long, value_name = "TEXT", default_value = "imported")]
+    pub owner: String,
+
+    /// The expiry date (YYYY-MM-DD) of user exceptions; default 90 days
+    /// after today.
+    #[arg(long, value_name = "DATE")]
+    pub expires: Option<String>,
+
+    /// Also write the import report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

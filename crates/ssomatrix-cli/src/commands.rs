@@ -6,6 +6,7 @@ mod apply;
 mod completions;
 mod drift;
 mod export;
+mod import;
 mod plan;
 mod reprovision;
 mod schema;
@@ -26,6 +27,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Reprovision(args) => reprovision::reprovision(args).await,
         Command::Drift(args) => drift::drift(args, cli.no_color).await,
         Command::Export(args) => export::export(args).await,
+        Command::Import(args) => import::import(args).await,
         Command::Schema(args) => schema::schema(&args),
         Command::Completions(args) => completions::completions(args.shell),
         Command::Man(args) => completions::man(args.command.as_deref()),

@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "reprovision",
     "drift",
     "export",
+    "import",
     "schema",
     "completions",
     "man",

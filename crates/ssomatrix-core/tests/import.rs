@@ -142,3 +142,17 @@ fn print_example() {
     let imported = import(&live, &options(vec!["AWSControlTower*".to_owned()])).unwrap();
     println!("{}\n{:#?}", imported.text, imported.report);
 }
+
+#[test]
+fn an_instance_without_assignments_imports_to_a_file_that_plans() {
+    let text = fs::read_to_string(repo().join("examples/org.snapshot.yaml")).unwrap();
+    let mut live = Snapshot::parse("org.snapshot.yaml", &text)
+        .unwrap()
+        .to_live_state()
+        .unwrap();
+    live.assignments.clear();
+    let imported = import(&live, &options(Vec::new())).unwrap();
+    check_valid(&imported, &live);
+    assert_eq!(imported.report.rules, 0);
+    assert!(imported.text.contains("assignments: []"));
+}

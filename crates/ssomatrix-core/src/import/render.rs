@@ -41,10 +41,16 @@ pub(super) fn render(
     let _ = writeln!(
         out,
         "version: 1\ninstance_arn: {}\nidentity_store_id: {}\n\n\
-         # Every permission set of the instance, except the excluded ones.\n\
-         scope:\n  permission_sets: all",
+         scope:",
         live.instance_arn, live.identity_store_id
     );
+    // `all` with no rule is refused (it would delete everything), and with
+    // no rule there is nothing to own.
+    if rules.is_empty() {
+        out.push_str("  permission_sets: declared\n");
+    } else {
+        out.push_str("  # Every permission set of the instance but the excluded ones.\n  permission_sets: all\n");
+    }
     if !options.exclude.is_empty() {
         let _ = writeln!(out, "  exclude: {}", list(&options.exclude));
     }
