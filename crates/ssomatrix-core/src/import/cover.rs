@@ -34,12 +34,14 @@ impl Cover {
     }
 }
 
-/// The tree as the cover needs it: children and ACTIVE accounts per node.
+/// The tree as the cover needs it: children, ACTIVE accounts per node, and
+/// each ACTIVE account's chain of nodes up to the root.
 pub struct Tree {
     root: NodeId,
     child_ous: BTreeMap<NodeId, Vec<OuId>>,
     direct_active: BTreeMap<NodeId, Vec<AccountId>>,
     active_under: BTreeMap<NodeId, BTreeSet<AccountId>>,
+    chains: BTreeMap<AccountId, Vec<NodeId>>,
 }
 
 impl Tree {
@@ -52,72 +54,93 @@ impl Tree {
                 .or_default()
                 .push(ou.id.clone());
         }
-        let mut direct_active: BTreeMap<NodeId, Vec<AccountId>> = BTreeMap::new();
-        for account in org.accounts() {
-            if account.state == AccountState::Active {
-                direct_active
-                    .entry(account.parent.clone())
-                    .or_default()
-                    .push(account.id.clone());
-            }
-        }
-        let mut active_under = BTreeMap::new();
-        let nodes =
-            std::iter::once(root.clone()).chain(org.ous().map(|o| NodeId::Ou(o.id.clone())));
-        for node in nodes {
-            let active: BTreeSet<AccountId> = org
-                .accounts_under(&node)
-                .into_iter()
-                .filter(|id| {
-                    org.account(id)
-                        .is_some_and(|a| a.state == AccountState::Active)
-                })
-                .cloned()
-                .collect();
-            active_under.insert(node, active);
-        }
-        Tree {
+        let mut tree = Tree {
             root,
             child_ous,
-            direct_active,
-            active_under,
+            direct_active: BTreeMap::new(),
+            active_under: BTreeMap::new(),
+            chains: BTreeMap::new(),
+        };
+        for account in org.accounts() {
+            if account.state != AccountState::Active {
+                continue;
+            }
+            tree.direct_active
+                .entry(account.parent.clone())
+                .or_default()
+                .push(account.id.clone());
+            let chain = chain(org, &account.parent);
+            for node in &chain {
+                tree.active_under
+                    .entry(node.clone())
+                    .or_default()
+                    .insert(account.id.clone());
+            }
+            tree.chains.insert(account.id.clone(), chain);
         }
+        tree
     }
 
     /// The cheapest cover of `wanted` (ACTIVE accounts of the tree).
     pub fn cover(&self, wanted: &BTreeSet<AccountId>) -> Cover {
-        self.cover_node(&self.root, wanted)
+        // How many wanted accounts each node holds: only nodes holding some
+        // are visited, so a cover costs the size of `wanted`, not of the tree.
+        let mut counts: BTreeMap<&NodeId, usize> = BTreeMap::new();
+        for node in wanted.iter().filter_map(|id| self.chains.get(id)).flatten() {
+            *counts.entry(node).or_default() += 1;
+        }
+        self.cover_node(&self.root, wanted, &counts)
     }
 
-    fn cover_node(&self, node: &NodeId, wanted: &BTreeSet<AccountId>) -> Cover {
-        let Some(active) = self.active_under.get(node) else {
+    fn cover_node(
+        &self,
+        node: &NodeId,
+        wanted: &BTreeSet<AccountId>,
+        counts: &BTreeMap<&NodeId, usize>,
+    ) -> Cover {
+        let held = counts.get(node).copied().unwrap_or(0);
+        let Some(active) = self.active_under.get(node).filter(|_| held > 0) else {
             return Cover::default();
         };
-        let missing: Vec<AccountId> = active.difference(wanted).cloned().collect();
-        if missing.len() == active.len() {
-            return Cover::default();
-        }
-        let whole = Cover {
-            nodes: vec![node.clone()],
-            accounts: Vec::new(),
-            exclude: missing,
-        };
-        if whole.exclude.is_empty() {
-            return whole;
+        let whole_cost = 1 + active.len() - held;
+        if whole_cost == 1 {
+            return Cover {
+                nodes: vec![node.clone()],
+                ..Cover::default()
+            };
         }
         let mut parts = Cover::default();
         for ou in self.child_ous.get(node).into_iter().flatten() {
-            parts.extend(self.cover_node(&NodeId::Ou(ou.clone()), wanted));
+            parts.extend(self.cover_node(&NodeId::Ou(ou.clone()), wanted, counts));
         }
         let direct = self.direct_active.get(node).into_iter().flatten();
         parts
             .accounts
             .extend(direct.filter(|id| wanted.contains(*id)).cloned());
         // On a tie the explicit list wins: it needs no exclusion to read.
-        if whole.cost() < parts.cost() {
-            whole
+        if whole_cost < parts.cost() {
+            Cover {
+                nodes: vec![node.clone()],
+                accounts: Vec::new(),
+                exclude: active.difference(wanted).cloned().collect(),
+            }
         } else {
             parts
         }
     }
+}
+
+/// `node` and its ancestors up to the root.
+fn chain(org: &OrgTree, node: &NodeId) -> Vec<NodeId> {
+    let mut out = vec![node.clone()];
+    let mut current = node.clone();
+    // The tree was checked for cycles when it was built; the bound is a
+    // second guard that costs nothing.
+    for _ in 0..=org.ous().count() {
+        let NodeId::Ou(id) = &current else { break };
+        let Some(ou) = org.ou(id) else { break };
+        out.push(ou.parent.clone());
+        current = ou.parent.clone();
+    }
+    out
 }
