@@ -927,3 +927,34 @@ fn measure_plan_on_250_accounts() {
         eprintln!("{n:>6}  {op}");
     }
 }
+
+#[test]
+fn import_against_moto_plans_to_no_change_but_orphans() {
+    let Some(world) = World::new("import_against_moto_plans_to_no_change_but_orphans", E2E) else {
+        return;
+    };
+    let import = world.run(&[
+        "import",
+        "--inventory",
+        "exhaustive",
+        "--out",
+        "imported.yaml",
+    ]);
+    assert_eq!(import.code, Some(0), "{import}");
+    let file = world.path("imported.yaml");
+    let file = file.to_str().unwrap();
+    let plan = world.run(&[
+        "plan",
+        "-c",
+        file,
+        "--inventory",
+        "exhaustive",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(plan.code, Some(0), "{plan}");
+    for change in plan.json()["changes"].as_array().unwrap() {
+        assert_eq!(change["action"], "delete", "{change}");
+        assert_eq!(change["reason_kind"], "principal_deleted", "{change}");
+    }
+}
