@@ -1,7 +1,7 @@
 //! `import`: the assignments file a person would write for a live state.
 //!
 //! Every (principal, permission set) pair's ACTIVE accounts become one list
-//! of targets chosen by [`cover`] at the lowest cost, the number of list
+//! of targets chosen by the `cover` module at the lowest cost, the number of list
 //! entries (`ous` + `accounts` + `exclude_accounts`). Principals of one kind
 //! with the same targets and the same permission sets share a rule, and a
 //! principal with the same targets for several sets gets `permission_sets`.
