@@ -35,6 +35,15 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The shipped example organisation's live state.
+fn example() -> LiveState {
+    let text = fs::read_to_string(repo().join("examples/org.snapshot.yaml")).unwrap();
+    Snapshot::parse("org.snapshot.yaml", &text)
+        .unwrap()
+        .to_live_state()
+        .unwrap()
+}
+
 fn yaml_to_json(text: &str) -> serde_json::Value {
     serde_norway::from_str(text).unwrap()
 }
@@ -106,11 +115,7 @@ fn import_fixtures() {
 
 #[test]
 fn the_example_organisation_imports_to_no_change_but_orphans() {
-    let text = fs::read_to_string(repo().join("examples/org.snapshot.yaml")).unwrap();
-    let live = Snapshot::parse("org.snapshot.yaml", &text)
-        .unwrap()
-        .to_live_state()
-        .unwrap();
+    let live = example();
     let imported = import(&live, &options(vec!["AWSControlTower*".to_owned()])).unwrap();
     check_valid(&imported, &live);
     assert!(imported.report.deleted_principal_assignments > 0);
@@ -120,11 +125,7 @@ fn the_example_organisation_imports_to_no_change_but_orphans() {
 
 #[test]
 fn an_expiry_before_today_is_refused() {
-    let text = fs::read_to_string(repo().join("examples/org.snapshot.yaml")).unwrap();
-    let live = Snapshot::parse("org.snapshot.yaml", &text)
-        .unwrap()
-        .to_live_state()
-        .unwrap();
+    let live = example();
     let mut past = options(Vec::new());
     past.expires = Date::parse("2026-06-14").unwrap();
     let err = import(&live, &past).unwrap_err().to_string();
@@ -132,24 +133,8 @@ fn an_expiry_before_today_is_refused() {
 }
 
 #[test]
-#[ignore = "prints the example's import, for a person to read"]
-fn print_example() {
-    let text = fs::read_to_string(repo().join("examples/org.snapshot.yaml")).unwrap();
-    let live = Snapshot::parse("org.snapshot.yaml", &text)
-        .unwrap()
-        .to_live_state()
-        .unwrap();
-    let imported = import(&live, &options(vec!["AWSControlTower*".to_owned()])).unwrap();
-    println!("{}\n{:#?}", imported.text, imported.report);
-}
-
-#[test]
 fn an_instance_without_assignments_imports_to_a_file_that_plans() {
-    let text = fs::read_to_string(repo().join("examples/org.snapshot.yaml")).unwrap();
-    let mut live = Snapshot::parse("org.snapshot.yaml", &text)
-        .unwrap()
-        .to_live_state()
-        .unwrap();
+    let mut live = example();
     live.assignments.clear();
     let imported = import(&live, &options(Vec::new())).unwrap();
     check_valid(&imported, &live);
