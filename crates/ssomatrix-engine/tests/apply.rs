@@ -83,16 +83,6 @@ fn random_config(org: &Org, seed: u64) -> Config {
     Config::parse("random.yaml", &text).unwrap_or_else(|e| panic!("{text}\n{e:?}"))
 }
 
-/// A runtime on paused tokio time, as `#[tokio::test(start_paused = true)]`
-/// makes, for proptest bodies.
-fn paused_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
-
 #[derive(Debug, Clone, Copy)]
 enum Storm {
     None,
@@ -209,8 +199,12 @@ async fn converges(spec: OrgSpec, file_seed: u64, storm: Storm, before: Before) 
         }
     }
     sim.set_faults(faults);
+    let held_before = sim.snapshot().assignments;
     let report = apply(&client, &first).await;
     sim.set_faults(FaultPlan::new());
+    // Whatever failed, nobody who keeps access lost it for a moment.
+    let history = sim.write_history();
+    support::assert_never_without_access(&held_before, &history, &sim.snapshot().assignments);
 
     let failed: BTreeSet<(Action, Assignment)> = report
         .operations
@@ -272,7 +266,7 @@ proptest! {
         before in before(),
     ) {
         let spec = OrgSpec::scattered(accounts, permission_sets, 8, 2, seed);
-        paused_runtime().block_on(converges(spec, file_seed, storm, before));
+        support::paused_runtime().block_on(converges(spec, file_seed, storm, before));
     }
 }
 
@@ -381,18 +375,7 @@ async fn an_interrupted_apply_resumes_without_doing_anything_twice() {
         assert_eq!(second.changes.len(), not_started);
         assert!(apply(&client, &second).await.all_succeeded());
         assert!(plan_now(&client, &config).await.is_empty());
-        let stats = sim.service_stats();
-        let twice: Vec<_> = stats
-            .creates
-            .iter()
-            .chain(&stats.deletes)
-            .filter(|(_, n)| **n > 1)
-            .collect();
-        assert!(twice.is_empty(), "done twice: {twice:?}");
-        assert_eq!(
-            stats.creates.len() + stats.deletes.len(),
-            first.changes.len()
-        );
+        support::assert_each_write_accepted_once(&sim, first.changes.len());
     }
 }
 

@@ -37,6 +37,7 @@ mod writes;
 
 pub use faults::{Calls, Fault, FaultPlan, Operations};
 pub use service::{FailedDelete, Latency, ServiceModel, ServiceStats};
+pub use writes::AppliedWrite;
 
 use service::{InjectedFailure, Model};
 use state::State;
@@ -129,6 +130,15 @@ impl Simulator {
             .collect();
         s.sort();
         s
+    }
+
+    /// Every create and delete that took effect so far, in the order it did
+    /// (each state the assignments went through, for tests that check an
+    /// invariant at every moment rather than at the end).
+    pub fn write_history(&self) -> Vec<AppliedWrite> {
+        let mut st = self.lock();
+        st.settle(Instant::now());
+        st.history.clone()
     }
 
     /// Calls made so far, by operation.

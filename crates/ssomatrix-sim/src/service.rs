@@ -150,6 +150,10 @@ pub struct ServiceStats {
     /// The latencies drawn for accepted assignment operations, summed (the
     /// mean is this over the accepted creates and deletes).
     pub assignment_latency: Duration,
+    /// The latency drawn for each accepted assignment operation, in the
+    /// order the service accepted them (the draws are seeded, so the n-th
+    /// operation accepted takes the same time whichever it is).
+    pub assignment_latencies: Vec<Duration>,
     /// Accepted creates, by assignment.
     pub creates: std::collections::BTreeMap<Assignment, u32>,
     /// Accepted deletes, by assignment.
@@ -301,6 +305,7 @@ impl Model {
         *counts.entry(a.clone()).or_default() += 1;
         let latency = self.config.assignment_latency.sample(&mut self.rng);
         stats.assignment_latency += latency;
+        stats.assignment_latencies.push(latency);
         (now + latency, now + self.config.status_visible_after)
     }
 

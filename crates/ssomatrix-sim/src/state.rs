@@ -18,7 +18,7 @@ use ssomatrix_core::snapshot::{Snapshot, SnapshotPermissionSet, SnapshotPrincipa
 use crate::faults::FaultPlan;
 use crate::provisioning::Provision;
 use crate::service::{InjectedFailure, Model};
-use crate::writes::WriteOp;
+use crate::writes::{AppliedWrite, WriteOp};
 
 #[derive(Debug)]
 pub(crate) struct State {
@@ -42,6 +42,8 @@ pub(crate) struct State {
     /// Instances ListInstances shows besides the snapshot's (which is
     /// ACTIVE): being created, failed, being deleted.
     pub(crate) other_instances: Vec<InstanceInfo>,
+    /// Every write that took effect, in the order it did.
+    pub(crate) history: Vec<AppliedWrite>,
 }
 
 /// The final state of an operation that completes at once: `FAILED` with
@@ -97,6 +99,7 @@ impl State {
             failures: Vec::new(),
             never_in_sync: BTreeMap::new(),
             other_instances: Vec::new(),
+            history: Vec::new(),
         }
     }
 

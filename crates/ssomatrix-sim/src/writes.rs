@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use ssomatrix_core::ids::InstanceArn;
 use ssomatrix_core::live::Assignment;
+use ssomatrix_core::plan::Action;
 use ssomatrix_core::ports::{
     AssignmentOperation, ErrorKind, Operation, OperationState, PortError, PortResult, PrincipalRef,
 };
@@ -18,6 +19,16 @@ use crate::state::{State, final_state};
 pub(crate) enum OpKind {
     Create,
     Delete,
+}
+
+/// A write that changed the assignments (or found nothing to delete): what
+/// the instance held changed at `at`, in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedWrite {
+    /// When the write took effect (its completion, with the service model).
+    pub at: Instant,
+    pub action: Action,
+    pub assignment: Assignment,
 }
 
 /// One assignment operation the service accepted.
@@ -127,7 +138,7 @@ impl State {
     ) -> AssignmentOperation {
         let request_id = self.request_id();
         if takes_effect {
-            self.apply_write(kind, a);
+            self.apply_write(kind, a, now);
         }
         let (state, failure_reason) = final_state(failure);
         let status = AssignmentOperation {
@@ -149,8 +160,16 @@ impl State {
         status
     }
 
-    /// The effect of a successful write on the assignments.
-    fn apply_write(&mut self, kind: OpKind, a: &Assignment) {
+    /// The effect of a successful write on the assignments, at `at`.
+    fn apply_write(&mut self, kind: OpKind, a: &Assignment, at: Instant) {
+        self.history.push(AppliedWrite {
+            at,
+            action: match kind {
+                OpKind::Create => Action::Create,
+                OpKind::Delete => Action::Delete,
+            },
+            assignment: a.clone(),
+        });
         match kind {
             OpKind::Create => {
                 self.provisioned
@@ -195,7 +214,9 @@ impl State {
         let Some(o) = self.operations.get_mut(id) else {
             return;
         };
-        o.completes_at = None;
+        let Some(at) = o.completes_at.take() else {
+            return;
+        };
         let (kind, a, takes_effect) = (o.kind, o.assignment.clone(), o.takes_effect);
         if o.status.failure_reason.is_some() {
             o.status.state = OperationState::Failed;
@@ -206,7 +227,7 @@ impl State {
             o.status.state = OperationState::Succeeded;
         }
         if takes_effect {
-            self.apply_write(kind, &a);
+            self.apply_write(kind, &a, at);
         }
     }
 

@@ -1,13 +1,15 @@
 //! The executor: applies a plan's changes under the service's limits and
 //! waits for each asynchronous operation to finish.
 //!
-//! - Creates first, then deletes, so that moving a principal between
-//!   permission sets never leaves it without access, and so that deleting
-//!   the orphans of a recreated group never removes the last assignment of
-//!   a permission set in an account (and its IAM role) before the new
-//!   group's create. Orphan deletes are queued after the other deletes of
-//!   their account, in the same phase: a phase of their own would wait
-//!   for the slowest delete first, for no one's access.
+//! - One phase: creates and deletes share the outstanding places, so the
+//!   run pays one drain of its last operations, not one per action. In
+//!   each account the creates go first, then the deletes, the deletes of
+//!   orphaned assignments last: a principal moved between permission sets
+//!   (or re-targeted within an account) never goes without access, and
+//!   deleting the orphans of a recreated group never removes the last
+//!   assignment of a permission set in an account (and its IAM role)
+//!   before the new group's create. Accounts are independent, so no
+//!   account waits for another's creates.
 //! - At most `max_in_flight` operations outstanding (the service allows 10
 //!   outstanding asynchronous assignment operations per instance, see
 //!   docs/aws-behaviour.md), and never two writes in flight for one account
@@ -31,8 +33,8 @@
 //!   flight are waited for, within their timeout. The next run converges
 //!   because it plans again from the live state.
 //!
-//! The concerns live in submodules: `phase` runs one action's changes, one
-//! worker an account; `place` is a worker's share of the outstanding
+//! The concerns live in submodules: `phase` runs the changes, one worker
+//! an account; `place` is a worker's share of the outstanding
 //! operations; `status` lists what is still in progress and wakes the rest;
 //! `operation` submits one change and follows it to its final status.
 
@@ -72,6 +74,9 @@ pub struct ApplyOptions {
     /// How often the assignment operations in progress are listed to find
     /// those that finished (one call covers all of them).
     pub status_list_interval: Duration,
+    /// The same while every place is taken, for each action listed: a
+    /// place found free sooner is an operation started sooner.
+    pub status_list_interval_full: Duration,
 }
 
 impl Default for ApplyOptions {
@@ -82,6 +87,7 @@ impl Default for ApplyOptions {
             first_poll: Duration::from_secs(2),
             poll_interval: Duration::from_secs(1),
             status_list_interval: Duration::from_millis(250),
+            status_list_interval_full: Duration::from_millis(150),
         }
     }
 }
@@ -176,8 +182,8 @@ impl ApplyControl {
     }
 }
 
-/// Applies exactly the changes of `plan`: creates, then deletes, the
-/// deletes of orphaned assignments last in each account.
+/// Applies exactly the changes of `plan`, in one phase: in each account its
+/// creates, then its deletes, the deletes of orphaned assignments last.
 pub async fn apply<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
@@ -186,17 +192,14 @@ pub async fn apply<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     control: &ApplyControl,
 ) -> ApplyReport {
     control.total.store(plan.changes.len(), Ordering::Relaxed);
-    let mut report = ApplyReport::default();
-    for action in [Action::Create, Action::Delete] {
-        let mut changes: Vec<&Change> =
-            plan.changes.iter().filter(|c| c.action == action).collect();
-        changes.sort_by_key(|c| c.is_orphan_delete());
-        report
-            .operations
-            .extend(run_phase(client, instance, &changes, options, control).await);
+    let mut changes: Vec<&Change> = plan.changes.iter().collect();
+    // Stable: the plan's order within each rank, which the report keeps.
+    changes.sort_by_key(|c| (c.action == Action::Delete, c.is_orphan_delete()));
+    let operations = run_phase(client, instance, &changes, options, control).await;
+    ApplyReport {
+        operations,
+        interrupted: control.stop_requested(),
     }
-    report.interrupted = control.stop_requested();
-    report
 }
 
 /// How long after its submission an operation's status may be unknown to

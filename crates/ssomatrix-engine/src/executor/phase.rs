@@ -1,6 +1,6 @@
-//! One phase of a run: every change of one action, one sequential worker
-//! an account (never two writes in flight for one account), all sharing the
-//! outstanding places and one status poller.
+//! The one phase of a run: every change, creates and deletes alike, one
+//! sequential worker an account (never two writes in flight for one
+//! account), all sharing the outstanding places and one status poller.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::Ordering;
@@ -8,18 +8,20 @@ use std::sync::atomic::Ordering;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use ssomatrix_core::ids::{AccountId, InstanceArn};
-use ssomatrix_core::plan::Change;
+use ssomatrix_core::plan::{Action, Change};
 use ssomatrix_core::ports::{IdentityStore, Organizations, SsoAdmin};
 use tokio::sync::{Notify, Semaphore};
 
 use super::operation::run_one;
 use super::place::Place;
-use super::status::{Watch, poll_statuses};
+use super::status::{Watches, poll_statuses};
 use super::{ApplyControl, ApplyOptions, OperationReport, Outcome, SERVICE_MAX_IN_FLIGHT};
 use crate::client::Client;
 
-/// Runs one phase: one sequential worker per account, all sharing the
-/// in-flight semaphore, and the status poller.
+/// Runs `changes`: one sequential worker per account, which takes the
+/// account's changes in the order given, all sharing the in-flight
+/// semaphore, and the status poller. Accounts with the most changes get
+/// their first place first: theirs are the longest chains.
 pub(super) async fn run_phase<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
@@ -27,15 +29,15 @@ pub(super) async fn run_phase<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     options: &ApplyOptions,
     control: &ApplyControl,
 ) -> Vec<OperationReport> {
-    let Some(action) = changes.first().map(|c| c.action) else {
+    if changes.is_empty() {
         return Vec::new();
-    };
+    }
     let phase = Phase {
         client,
         instance,
         options,
         control,
-        watch: Watch::default(),
+        watches: Watches::default(),
         room: Notify::new(),
         permits: Semaphore::new(options.max_in_flight.clamp(1, SERVICE_MAX_IN_FLIGHT)),
     };
@@ -43,27 +45,38 @@ pub(super) async fn run_phase<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     for c in changes {
         per_account.entry(&c.account_id).or_default().push_back(c);
     }
-    let workers: FuturesUnordered<_> = per_account
-        .into_values()
+    let mut queues: Vec<VecDeque<&Change>> = per_account.into_values().collect();
+    // Accounts that start with a create first, so that most creates run
+    // before most deletes and the status poller mostly lists one kind;
+    // among those, the longest chains first. Stable: then the account ids.
+    queues.sort_by_key(|q| {
+        let starts_with_delete = q.front().is_some_and(|c| c.action == Action::Delete);
+        (starts_with_delete, std::cmp::Reverse(q.len()))
+    });
+    // The semaphore hands out places in the order they were asked for, and
+    // the workers ask in the order they are first polled, which is this one.
+    let workers: FuturesUnordered<_> = queues
+        .into_iter()
         .map(|queue| phase.run_account(queue))
         .collect();
     let all = workers.flat_map(futures::stream::iter).collect::<Vec<_>>();
+    let full = || phase.permits.available_permits() == 0;
     let mut reports: Vec<OperationReport> = tokio::select! {
         reports = all => reports,
-        () = poll_statuses(client, instance, action, &phase.watch, options) => Vec::new(),
+        () = poll_statuses(client, instance, &phase.watches, full, options) => Vec::new(),
     };
     in_plan_order(&mut reports, changes);
     reports
 }
 
-/// What the workers of one phase share.
+/// What the workers of the phase share.
 struct Phase<'a, S, I, O> {
     client: &'a Client<S, I, O>,
     instance: &'a InstanceArn,
     options: &'a ApplyOptions,
     control: &'a ApplyControl,
-    watch: Watch,
-    /// Told each time one of the phase's operations leaves the service.
+    watches: Watches,
+    /// Told each time one of the run's operations leaves the service.
     room: Notify,
     /// The `max_in_flight` places.
     permits: Semaphore,
@@ -86,7 +99,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Phase<'_, S, I, O> {
                 self.instance,
                 change,
                 self.options,
-                &self.watch,
+                self.watches.of(change.action),
                 &mut place,
             )
             .await;
@@ -140,9 +153,10 @@ fn in_plan_order(reports: &mut [OperationReport], changes: &[&Change]) {
     });
 }
 
-/// What tells one change of a phase from another.
-fn change_key(c: &Change) -> (&AccountId, &str, &str) {
+/// What tells one change of a run from another.
+fn change_key(c: &Change) -> (Action, &AccountId, &str, &str) {
     (
+        c.action,
         &c.account_id,
         c.permission_set_arn.as_str(),
         c.principal_id.as_str(),

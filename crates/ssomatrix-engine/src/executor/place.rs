@@ -15,7 +15,7 @@ use tokio::sync::{Notify, Semaphore};
 pub(super) struct Place<'a> {
     pub(super) permits: &'a Semaphore,
     pub(super) permit: Option<tokio::sync::SemaphorePermit<'a>>,
-    /// Told each time one of the phase's operations leaves the service, so
+    /// Told each time one of the run's operations leaves the service, so
     /// that a create refused for the quota can try again then.
     pub(super) room: &'a Notify,
 }
@@ -38,7 +38,7 @@ impl Place<'_> {
         }
     }
 
-    /// Waits after a quota refusal until one of the phase's operations leaves
+    /// Waits after a quota refusal until one of the run's operations leaves
     /// the service, or a jittered pause that grows with `refusals` (at most
     /// 1 s after the first, 8 s from the fourth) passes: the operations
     /// holding the quota may be another caller's.

@@ -10,12 +10,13 @@ use ssomatrix_core::ports::{
     ErrorKind, IdentityStore, Operation, OperationState, Organizations, SsoAdmin,
 };
 use tokio::sync::oneshot;
+use tokio::time::Instant;
 
 use super::ApplyOptions;
 use crate::client::Client;
 
-/// Consecutive failed status listings (throttling aside) after which a phase
-/// stops listing and polls each operation.
+/// Consecutive failed status listings (throttling aside) after which the
+/// operations of that action stop being listed and describe themselves.
 const LISTING_FAILURES_TOLERATED: u32 = 3;
 
 /// The operations waiting for their final status, each woken by the status
@@ -79,39 +80,99 @@ impl Watch {
     }
 }
 
-/// Lists the operations of `action` in progress every
-/// `status_list_interval` while any are watched, and wakes those that
-/// finished. Runs until the phase's workers are done (the caller drops it).
+/// The operations waiting for their final status, one [`Watch`] for each
+/// action: the service lists creations and deletions apart.
+#[derive(Debug, Default)]
+pub(super) struct Watches {
+    creates: Watch,
+    deletes: Watch,
+}
+
+impl Watches {
+    pub(super) fn of(&self, action: Action) -> &Watch {
+        match action {
+            Action::Create => &self.creates,
+            Action::Delete => &self.deletes,
+        }
+    }
+}
+
+/// How the poller follows one action's operations.
+struct Lister {
+    action: Action,
+    /// False once the listing failed too often: each operation describes
+    /// itself, woken every `poll_interval`.
+    listing: bool,
+    failures_in_a_row: u32,
+    /// When the operations were last woken to describe themselves.
+    last_woken: Instant,
+}
+
+/// Lists the operations in progress while any are watched, and wakes those
+/// that finished: every `status_list_interval`, or every
+/// `status_list_interval_full` for each action listed while `full()` says
+/// every place is taken (a place given back sooner is an operation started
+/// sooner; the faster pace is kept to when that is so, as it spends the
+/// TPS budget the writes need). Runs until the run's workers are done (the
+/// caller drops it).
 pub(super) async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
-    action: Action,
-    watch: &Watch,
+    watches: &Watches,
+    full: impl Fn() -> bool,
     options: &ApplyOptions,
 ) {
-    let sso = &client.ports.sso;
-    let filter = Some(OperationState::InProgress);
-    // A listing that fails for any reason but throttling is tried again on
-    // the next ticks (AWS has bad seconds); after LISTING_FAILURES_TOLERATED
-    // failures in a row the phase polls each operation instead: an
-    // implementation without the listing (moto) must cost a few failed
-    // calls, not a backoff on every tick.
-    let mut listing = true;
-    let mut failures_in_a_row = 0;
+    let now = Instant::now();
+    let mut listers = [Action::Create, Action::Delete].map(|action| Lister {
+        action,
+        listing: true,
+        failures_in_a_row: 0,
+        last_woken: now,
+    });
+    let mut listed_last_tick = 1;
+    let mut tick = now;
     loop {
-        let interval = if listing {
-            options.status_list_interval
+        let interval = if full() {
+            (options.status_list_interval_full * listed_last_tick).min(options.status_list_interval)
         } else {
-            options.poll_interval
+            options.status_list_interval
         };
-        tokio::time::sleep(interval).await;
-        let Some(mark) = watch.mark() else { continue };
-        if !listing {
-            watch.wake(mark, None);
-            continue;
+        // The pace counts from the start of the last tick, not from its
+        // answers: the round trips of the listings are part of the interval.
+        tick = (tick + interval).max(Instant::now());
+        tokio::time::sleep_until(tick).await;
+        listed_last_tick = 0;
+        for lister in &mut listers {
+            let watch = watches.of(lister.action);
+            let Some(mark) = watch.mark() else { continue };
+            if !lister.listing {
+                if lister.last_woken.elapsed() >= options.poll_interval {
+                    lister.last_woken = Instant::now();
+                    watch.wake(mark, None);
+                }
+                continue;
+            }
+            listed_last_tick += 1;
+            lister.list(client, instance, watch, mark).await;
         }
+        listed_last_tick = listed_last_tick.max(1);
+    }
+}
+
+impl Lister {
+    /// One listing of the operations in progress, waking those of `watch`
+    /// registered before `mark` that it no longer holds.
+    async fn list<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+        &mut self,
+        client: &Client<S, I, O>,
+        instance: &InstanceArn,
+        watch: &Watch,
+        mark: u64,
+    ) {
+        let sso = &client.ports.sso;
+        let filter = Some(OperationState::InProgress);
         // No retries here: the next tick is the retry.
-        let listed = match action {
+        let listed = match self.action {
             Action::Create => {
                 client
                     .all_pages_retrying(Operation::ListAccountAssignmentCreationStatus, 0, |t| {
@@ -127,9 +188,14 @@ pub(super) async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organization
                     .await
             }
         };
+        // A listing that fails for any reason but throttling is tried again
+        // on the next ticks (AWS has bad seconds); after
+        // LISTING_FAILURES_TOLERATED failures in a row each operation
+        // describes itself instead: an implementation without the listing
+        // (moto) must cost a few failed calls, not a backoff on every tick.
         match listed {
             Ok(ops) => {
-                failures_in_a_row = 0;
+                self.failures_in_a_row = 0;
                 let in_progress: BTreeSet<String> = ops.into_iter().map(|o| o.request_id).collect();
                 watch.wake(mark, Some(&in_progress));
             }
@@ -138,17 +204,19 @@ pub(super) async fn poll_statuses<S: SsoAdmin, I: IdentityStore, O: Organization
                     "listing operations in progress was throttled; trying again next tick"
                 );
             }
-            Err(e) if failures_in_a_row + 1 < LISTING_FAILURES_TOLERATED => {
-                failures_in_a_row += 1;
+            Err(e) if self.failures_in_a_row + 1 < LISTING_FAILURES_TOLERATED => {
+                self.failures_in_a_row += 1;
                 tracing::debug!(
                     "listing operations in progress failed ({e}); trying again next tick"
                 );
             }
             Err(e) => {
                 tracing::warn!(
-                    "listing operations in progress failed {LISTING_FAILURES_TOLERATED} times in a row ({e}); polling each operation instead"
+                    "listing {} operations in progress failed {LISTING_FAILURES_TOLERATED} times in a row ({e}); polling each operation instead",
+                    self.action
                 );
-                listing = false;
+                self.listing = false;
+                self.last_woken = Instant::now();
                 watch.wake(mark, None);
             }
         }

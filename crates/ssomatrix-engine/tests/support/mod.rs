@@ -10,17 +10,19 @@
 #[allow(unused_imports)]
 pub use ssomatrix_testkit::org::{INSTANCE, Org, OrgSpec, account_id, account_name, ps_arn};
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
 use ssomatrix_core::ids::InstanceArn;
-use ssomatrix_core::live::LiveState;
-use ssomatrix_core::plan::{Plan, plan};
+use ssomatrix_core::live::{Assignment, LiveState};
+use ssomatrix_core::plan::{Action, Plan, plan};
 use ssomatrix_engine::executor::{
     self, ApplyControl, ApplyOptions, ApplyReport, OperationReport, Outcome,
 };
 use ssomatrix_engine::inventory::{Progress, read_live_state};
 use ssomatrix_engine::{Budget, Client, EngineError, InventoryStrategy, Ports, ReadOptions};
-use ssomatrix_sim::{ServiceModel, Simulator};
+use ssomatrix_sim::{AppliedWrite, ServiceModel, Simulator};
 
 pub type SimClient = Client<Simulator, Simulator, Simulator>;
 
@@ -153,4 +155,113 @@ pub async fn busy_run(
     let client = client(&sim);
     let plan = plan_now(&client, &config).await;
     (sim, client, config, plan)
+}
+
+/// Replays the simulator's `history` of writes over the assignments held
+/// `before` and asserts, at every state it went through: no principal with
+/// access to an account before and `after` was without any there (a move
+/// between permission sets, a recreated group's new assignment), and no
+/// (account, permission set) pair that holds assignments before and after
+/// was empty (its IAM role would be deleted and made again). The replay
+/// must end in `after`, the simulator's final assignments, so the history
+/// left nothing out.
+#[track_caller]
+pub fn assert_never_without_access(
+    before: &[Assignment],
+    history: &[AppliedWrite],
+    after: &[Assignment],
+) {
+    let principal = |a: &Assignment| {
+        (
+            a.account_id.clone(),
+            a.principal_type,
+            a.principal_id.clone(),
+        )
+    };
+    let pair = |a: &Assignment| (a.account_id.clone(), a.permission_set_arn.clone());
+    let mut principals = Holders::new(before, after, principal);
+    let mut pairs = Holders::new(before, after, pair);
+    let mut held: BTreeSet<Assignment> = before.iter().cloned().collect();
+    let mut last = None;
+    for w in history {
+        assert!(
+            last.is_none_or(|t| t <= w.at),
+            "history out of order at {w:?}"
+        );
+        last = Some(w.at);
+        let a = &w.assignment;
+        let (changed, step) = match w.action {
+            Action::Create => (held.insert(a.clone()), 1),
+            Action::Delete => (held.remove(a), -1),
+        };
+        if !changed {
+            continue;
+        }
+        assert!(
+            principals.step(principal(a), step),
+            "{:?} {} had no access to {} after {w:?}",
+            a.principal_type,
+            a.principal_id,
+            a.account_id
+        );
+        assert!(
+            pairs.step(pair(a), step),
+            "permission set {} was held by nobody in {} after {w:?}",
+            a.permission_set_arn,
+            a.account_id
+        );
+    }
+    let after: BTreeSet<Assignment> = after.iter().cloned().collect();
+    assert_eq!(held, after, "the history does not lead to the final state");
+}
+
+/// How many assignments each key (a principal in an account, a pair)
+/// holds, and the keys that hold some before and after.
+struct Holders<K> {
+    now: BTreeMap<K, usize>,
+    guarded: BTreeSet<K>,
+}
+
+impl<K: Ord + Clone> Holders<K> {
+    fn new(before: &[Assignment], after: &[Assignment], key: impl Fn(&Assignment) -> K) -> Self {
+        let mut now: BTreeMap<K, usize> = BTreeMap::new();
+        for a in before {
+            *now.entry(key(a)).or_default() += 1;
+        }
+        let after: BTreeSet<K> = after.iter().map(key).collect();
+        let guarded = now.keys().filter(|k| after.contains(*k)).cloned().collect();
+        Holders { now, guarded }
+    }
+
+    /// Adds `by` to `key`'s count; false when a guarded key is left empty.
+    fn step(&mut self, key: K, by: isize) -> bool {
+        let n = self.now.entry(key.clone()).or_default();
+        *n = n.saturating_add_signed(by);
+        *n > 0 || !self.guarded.contains(&key)
+    }
+}
+
+/// Asserts that the simulator accepted each of `changes` writes once:
+/// nothing done twice, nothing left out.
+#[track_caller]
+pub fn assert_each_write_accepted_once(sim: &Simulator, changes: usize) {
+    let stats = sim.service_stats();
+    let twice: Vec<_> = stats
+        .creates
+        .iter()
+        .chain(&stats.deletes)
+        .filter(|(_, n)| **n > 1)
+        .collect();
+    assert!(twice.is_empty(), "done twice: {twice:?}");
+    assert_eq!(stats.creates.len() + stats.deletes.len(), changes);
+}
+
+/// A runtime on paused tokio time, as `#[tokio::test(start_paused = true)]`
+/// makes, for proptest bodies.
+pub fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
 }
