@@ -3,10 +3,12 @@
 //! in paused tokio time), next to the lower bounds of docs/BENCHMARKS.md
 //! (the service limits behind them: docs/aws-behaviour.md) and to peer
 //! algorithms (Terraform, aws-sso-util) over the same simulator, and a
-//! restore of every desired assignment (`restore`).
+//! restore of every desired assignment (`restore`), and the file `import`
+//! writes for the organisation (`import`).
 //!
 //! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
 
+mod import;
 mod measure;
 mod peers;
 mod restore;
@@ -18,6 +20,7 @@ use clap::Parser;
 use serde::Serialize;
 use ssomatrix_testkit::org::{SIZES, Size, sized};
 
+use import::ImportRun;
 use measure::{ApplyRun, PlanRun};
 use peers::PeerRun;
 use restore::RestoreRun;
@@ -53,6 +56,8 @@ struct Report {
     /// Every desired assignment missing (an identity source switched):
     /// the restore, creates only.
     restore: RestoreRun,
+    /// The file `ssomatrix import` writes for the live state.
+    import: ImportRun,
     baselines: Baselines,
 }
 
@@ -77,6 +82,8 @@ struct AwsSsoUtil {
 /// paused runtime: virtual time advances only while every task waits.
 fn run(size: Size) -> anyhow::Result<Report> {
     let generated = sized(size, SEED)?;
+    // First, while the process is small: its peak RSS is import's own.
+    let import = import::measure_import(&generated)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
@@ -102,6 +109,7 @@ fn run(size: Size) -> anyhow::Result<Report> {
             plan,
             apply,
             restore,
+            import,
             baselines: Baselines {
                 terraform,
                 aws_sso_util,
@@ -170,6 +178,20 @@ fn table(r: &Report) -> String {
         100.0 * rs.apply.efficiency,
         rs.apply.service_throttles,
         rs.apply.max_outstanding
+    );
+    let im = &r.import;
+    let _ = writeln!(
+        out,
+        "import: {} rules for {} live assignments ({:.3} a rule an assignment; the generator's file has {}, \
+         import of the state it wants {}), {} changes beyond orphans, cpu {:.2} s, peak rss {:.0} MB",
+        im.rules,
+        im.live_assignments,
+        im.rules_per_assignment,
+        im.file_rules,
+        im.converged_rules,
+        im.changes_beyond_orphans,
+        im.cpu_seconds,
+        im.peak_rss_mb
     );
     for (name, run) in [
         ("terraform plan", &r.baselines.terraform.plan),
@@ -283,5 +305,17 @@ mod tests {
         assert!(restore.apply.virtual_seconds >= restore.apply.lower_bound_seconds);
         assert_eq!(restore.apply.service_throttles, 0);
         assert!((1..=10).contains(&restore.apply.max_outstanding));
+        // The imported file reproduces the live state, and for the state
+        // the generator's file wants it writes no more rules than that
+        // hand-written file. (The live state's own rule count is over 10% of
+        // its assignments at S: its missing assignments and click-ops each
+        // cost a rule; docs/BENCHMARKS.md.)
+        assert_eq!(r.import.changes_beyond_orphans, 0);
+        assert!(r.import.rules >= r.import.converged_rules, "{:?}", r.import);
+        assert!(
+            r.import.converged_rules <= r.import.file_rules,
+            "{:?}",
+            r.import
+        );
     }
 }

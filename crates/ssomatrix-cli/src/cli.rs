@@ -195,6 +195,11 @@ pub struct ImportArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
+    /// The instance to import when the credentials see several (with
+    /// --snapshot, it must be the snapshot's). The file names it either way.
+    #[arg(long, value_name = "ARN")]
+    pub instance_arn: Option<String>,
+
     /// Write the assignments file here (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

@@ -77,3 +77,41 @@ fn an_expiry_in_the_past_is_refused_and_nothing_is_written() {
     assert!(o.stdout.is_empty());
     assert!(o.stderr.contains("pass a later --expires"), "{o}");
 }
+
+#[test]
+fn instance_arn_must_name_the_instance_read() {
+    // The snapshot's own instance: the same file as without the flag.
+    let plain = run(&["import", "--snapshot", SNAPSHOT]);
+    let pinned = run(&[
+        "import",
+        "--snapshot",
+        SNAPSHOT,
+        "--instance-arn",
+        "arn:aws:sso:::instance/ssoins-7ad5ba514d395dd7",
+    ]);
+    assert_eq!(pinned.code, Some(0), "{pinned}");
+    assert_eq!(pinned.stdout, plain.stdout);
+
+    // Another instance: refused by name, nothing written.
+    let other = run(&[
+        "import",
+        "--snapshot",
+        SNAPSHOT,
+        "--instance-arn",
+        "arn:aws:sso:::instance/ssoins-0000000000000000",
+    ]);
+    assert_ne!(other.code, Some(0), "{other}");
+    assert!(other.stdout.is_empty(), "{other}");
+    assert!(other.stderr.contains("ssoins-0000000000000000"), "{other}");
+
+    // A typo is named as the flag's before anything is read.
+    let typo = run(&[
+        "import",
+        "--snapshot",
+        SNAPSHOT,
+        "--instance-arn",
+        "ssoins-1",
+    ]);
+    assert_eq!(typo.code, Some(1), "{typo}");
+    assert!(typo.stderr.contains("--instance-arn"), "{typo}");
+}

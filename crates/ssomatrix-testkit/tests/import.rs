@@ -7,28 +7,18 @@
 use proptest::prelude::*;
 use ssomatrix_core::classify::ReasonKind;
 use ssomatrix_core::config::Config;
-use ssomatrix_core::date::Date;
-use ssomatrix_core::import::{ImportOptions, import};
+use ssomatrix_core::import::import;
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::plan::{Action, plan};
 use ssomatrix_testkit::org::{self, OrgSpec, SIZES};
-
-fn options(today: Date) -> ImportOptions {
-    ImportOptions {
-        exclude: Vec::new(),
-        owner: "imported".to_owned(),
-        expires: Date::from_days_since_epoch(today.days_since_epoch() + 90),
-        today,
-        source: "a generated organisation".to_owned(),
-    }
-}
 
 /// Imports `live` and checks the plan of the result; the rule count and
 /// the time import took (with its own verifying plan).
 fn round_trip(live: &LiveState) -> (usize, std::time::Duration) {
     let today = org::today().unwrap();
     let start = std::time::Instant::now();
-    let imported = import(live, &options(today)).unwrap_or_else(|e| panic!("{e}"));
+    let options = org::import_options("a generated organisation").unwrap();
+    let imported = import(live, &options).unwrap_or_else(|e| panic!("{e}"));
     let took = start.elapsed();
     let config = Config::parse("imported", &imported.text).unwrap();
     let plan = plan(&config, live, today).unwrap();

@@ -1,11 +1,13 @@
 //! `import`: the live state as an assignments file of few rules, verified
 //! by planning it before anything is written.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
+use ssomatrix_core::ids::InstanceArn;
 use ssomatrix_core::import::{ImportOptions, ImportReport, import as import_live};
 
 use crate::cli::ImportArgs;
@@ -42,7 +44,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     };
     // A file of no rules: the reader is asked for every permission set's
     // assignments anyway (`all_sets`), since the file is to own them all.
-    let everything = Config::parse("import", "version: 1\nassignments: []\n")
+    let everything = Config::parse("import", &reading_scope(args.instance_arn.as_deref())?)
         .map_err(|e| anyhow::anyhow!("the reading scope does not parse: {e}"))?;
     let source = Source::open(&args.source).await?;
     let live = read_live_sets(&source, &args.source, &everything, true).await?;
@@ -72,6 +74,17 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         None => output::stdout(&imported.text)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The file of no rules that import reads with, pinned to `--instance-arn`
+/// when given (checked first, so a typo is named as the flag's).
+fn reading_scope(instance_arn: Option<&str>) -> anyhow::Result<String> {
+    let mut text = String::from("version: 1\nassignments: []\n");
+    if let Some(arn) = instance_arn {
+        let arn = InstanceArn::typed(arn).map_err(|e| anyhow::anyhow!("--instance-arn: {e}"))?;
+        let _ = writeln!(text, "instance_arn: {arn}");
+    }
+    Ok(text)
 }
 
 fn report(r: &ImportReport) {

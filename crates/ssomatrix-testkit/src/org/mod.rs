@@ -24,6 +24,7 @@ use std::collections::BTreeSet;
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
 use ssomatrix_core::ids::{AccountId, IdError, PermissionSetArn, PrincipalId, PrincipalType};
+use ssomatrix_core::import::ImportOptions;
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::snapshot::{Snapshot, SnapshotPrincipal};
 
@@ -228,6 +229,19 @@ type Result<T> = std::result::Result<T, GenerateError>;
 /// The date `AsFiled` files are planned on (nothing in them expires).
 pub fn today() -> Result<Date> {
     Date::parse("2026-11-24").map_err(|e| GenerateError(e.to_string()))
+}
+
+/// How the benchmark and the tests import a generated organisation: owner
+/// `imported`, user exceptions expiring 90 days after [`today`].
+pub fn import_options(source: &str) -> Result<ImportOptions> {
+    let today = today()?;
+    Ok(ImportOptions {
+        exclude: Vec::new(),
+        owner: "imported".to_owned(),
+        expires: Date::from_days_since_epoch(today.days_since_epoch() + 90),
+        today,
+        source: source.to_owned(),
+    })
 }
 
 pub fn account_id(i: usize) -> AccountId {
