@@ -8,6 +8,7 @@
 //!
 //! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
 
+mod apply_bound;
 mod import;
 mod measure;
 mod peers;
@@ -154,7 +155,7 @@ fn table(r: &Report) -> String {
     let _ = writeln!(
         out,
         "apply: {} ops ({} succeeded), {} calls ({:.2} an op), {:.1} s virtual, bound {:.1} s \
-         ({:.0}% of the limit); service throttles {}, conflicts {}, most outstanding {}",
+         ({:.0}% of the limit; rate bound {:.1} s, {:.0}%); service throttles {}, conflicts {}, most outstanding {}",
         a.ops,
         a.succeeded,
         a.calls,
@@ -162,6 +163,8 @@ fn table(r: &Report) -> String {
         a.virtual_seconds,
         a.lower_bound_seconds,
         100.0 * a.efficiency,
+        a.rate_bound_seconds,
+        100.0 * a.rate_efficiency,
         a.service_throttles,
         a.service_conflicts,
         a.max_outstanding
@@ -170,12 +173,14 @@ fn table(r: &Report) -> String {
     let _ = writeln!(
         out,
         "restore (every desired assignment missing): {} creates, plan {:.1} s virtual, apply {:.1} s virtual, \
-         bound {:.1} s ({:.0}% of the limit); service throttles {}, most outstanding {}",
+         bound {:.1} s ({:.0}% of the limit; rate bound {:.1} s, {:.0}%); service throttles {}, most outstanding {}",
         rs.creates,
         rs.plan_virtual_seconds,
         rs.apply.virtual_seconds,
         rs.apply.lower_bound_seconds,
         100.0 * rs.apply.efficiency,
+        rs.apply.rate_bound_seconds,
+        100.0 * rs.apply.rate_efficiency,
         rs.apply.service_throttles,
         rs.apply.max_outstanding
     );

@@ -12,14 +12,14 @@ use serde::Serialize;
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn, PrincipalId};
 use ssomatrix_core::plan::{Plan, plan};
 use ssomatrix_core::ports::{Operation, Service, SsoAdmin};
-use ssomatrix_engine::executor::{
-    self, ApplyControl, ApplyOptions, Outcome, SERVICE_MAX_IN_FLIGHT,
-};
+use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, Outcome};
 use ssomatrix_engine::inventory::{Progress, read_live_state};
 use ssomatrix_engine::{Budget, Client, Ports, ReadOptions};
 use ssomatrix_sim::{FaultPlan, Operations, ServiceModel, Simulator};
 use ssomatrix_testkit::org::{Generated, INSTANCE, today};
 use tokio::time::Instant;
+
+use crate::apply_bound::{apply_lower_bound, rate_bound};
 
 /// The round trip every call takes, for every strategy alike: a sequential
 /// client pays it on every call, a concurrent one hides it.
@@ -126,12 +126,23 @@ pub struct ApplyRun {
     pub calls: u64,
     pub calls_by_operation: BTreeMap<String, u64>,
     pub virtual_seconds: f64,
-    /// N / min(TPS budget / calls per operation, 10 / mean latency).
+    /// What an ideal executor would take on this run's latencies
+    /// (`apply_bound`): fill and drain included.
     pub lower_bound_seconds: f64,
+    /// The rate bound of earlier measurements, N / min(TPS budget / calls
+    /// per operation, 10 / the model's mean latency): no fill, no drain.
+    pub rate_bound_seconds: f64,
     pub calls_per_op: f64,
+    /// The model's mean latency, which the rate bound uses.
     pub mean_latency_seconds: f64,
+    /// The mean and the longest of the latencies this run's operations
+    /// drew, which the lower bound uses.
+    pub drawn_mean_latency_seconds: f64,
+    pub slowest_latency_seconds: f64,
     /// Share of the limit reached: lower bound / virtual seconds.
     pub efficiency: f64,
+    /// The same against the rate bound, for comparison with earlier runs.
+    pub rate_efficiency: f64,
     pub service_throttles: u64,
     pub service_conflicts: u64,
     /// The most assignment operations the simulated service held in
@@ -231,7 +242,17 @@ pub async fn measure_apply(
         .assignment_latency
         .mean()
         .as_secs_f64();
-    let bound = apply_lower_bound(ops, calls, budget.sso_tps, mean_latency);
+    let latencies = &stats.assignment_latencies[stats_before.assignment_latencies.len()..];
+    let bound = apply_lower_bound(latencies, budget.sso_tps, ROUND_TRIP);
+    let rate_bound = rate_bound(ops, calls, budget.sso_tps, mean_latency);
+    let drawn: Vec<f64> = latencies.iter().map(Duration::as_secs_f64).collect();
+    let share = |bound: f64| {
+        if virtual_seconds > 0.0 {
+            bound / virtual_seconds
+        } else {
+            1.0
+        }
+    };
     let apply_run = ApplyRun {
         ops,
         succeeded: report.count(|o| *o == Outcome::Succeeded),
@@ -239,17 +260,17 @@ pub async fn measure_apply(
         calls_by_operation: by_action(&by_op),
         virtual_seconds,
         lower_bound_seconds: bound,
+        rate_bound_seconds: rate_bound,
         calls_per_op: if ops == 0 {
             0.0
         } else {
             calls as f64 / ops as f64
         },
         mean_latency_seconds: mean_latency,
-        efficiency: if virtual_seconds > 0.0 {
-            bound / virtual_seconds
-        } else {
-            1.0
-        },
+        drawn_mean_latency_seconds: drawn.iter().sum::<f64>() / drawn.len().max(1) as f64,
+        slowest_latency_seconds: drawn.iter().copied().fold(0.0, f64::max),
+        efficiency: share(bound),
+        rate_efficiency: share(rate_bound),
         service_throttles: stats.throttles() - stats_before.throttles(),
         service_conflicts: stats.conflicts - stats_before.conflicts,
         // The plan's read is over before the apply, and reads hold no
@@ -291,15 +312,4 @@ async fn simulator_read_cpu(
             .await?;
     }
     Ok(cpu_seconds() - cpu0)
-}
-
-/// N / min(TPS / calls per operation, 10 / mean latency), with the calls
-/// per operation measured (at least the one write each operation is).
-pub fn apply_lower_bound(ops: usize, calls: u64, tps: f64, mean_latency: f64) -> f64 {
-    if ops == 0 {
-        return 0.0;
-    }
-    let per_op = (calls as f64 / ops as f64).max(1.0);
-    let rate = (tps / per_op).min(SERVICE_MAX_IN_FLIGHT as f64 / mean_latency);
-    ops as f64 / rate
 }

@@ -1,7 +1,7 @@
 //! Which operations have finished: one listing of those `IN_PROGRESS` per
 //! tick tells every waiting operation at once, instead of a describe each.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use ssomatrix_core::ids::InstanceArn;
@@ -33,8 +33,10 @@ struct WatchInner {
     registered: u64,
     /// Each waiting operation with its registration number and how to tell
     /// it: `true` when it left the `IN_PROGRESS` list, `false` when the
-    /// listing failed and it must describe itself.
-    waiting: HashMap<String, (u64, oneshot::Sender<bool>)>,
+    /// listing failed and it must describe itself. Ordered, so that the
+    /// operations one listing tells are woken in the same order on every
+    /// run, and a benchmark's virtual times repeat.
+    waiting: BTreeMap<String, (u64, oneshot::Sender<bool>)>,
 }
 
 impl Watch {
