@@ -2,9 +2,11 @@
 //! `steps`, runs the engine and the planner, and renders the result. Data
 //! goes to stdout, everything else to stderr.
 
+mod access;
 mod apply;
 mod completions;
 mod drift;
+mod explain;
 mod export;
 mod import;
 mod plan;
@@ -26,6 +28,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => apply::apply(args, cli.no_color).await,
         Command::Reprovision(args) => reprovision::reprovision(args).await,
         Command::Drift(args) => drift::drift(args, cli.no_color).await,
+        Command::Access(args) => access::access(args).await,
+        Command::Explain(args) => explain::explain(args).await,
         Command::Export(args) => export::export(args).await,
         Command::Import(args) => import::import(args).await,
         Command::Schema(args) => schema::schema(&args),

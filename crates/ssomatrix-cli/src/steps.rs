@@ -10,9 +10,11 @@ use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
 use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
+use ssomatrix_core::members::Memberships;
 use ssomatrix_core::plan::{self, Plan};
 use ssomatrix_core::scope::Scope;
 use ssomatrix_engine::inventory::{self, Progress};
+use ssomatrix_engine::members;
 use ssomatrix_engine::{Client, ReadOptions};
 
 use crate::cli::SourceArgs;
@@ -111,6 +113,33 @@ pub async fn read_live_sets(
         let live = output::with_progress(&progress, read).await;
         report_calls(&client);
         live.map_err(|e| source.explain(e.into()))
+    })
+}
+
+/// The live state with every permission set's assignments (as drift reads
+/// it) and the members of the groups that hold them, named: what the
+/// commands about people (`access`, `explain`) need.
+pub async fn read_live_with_members(
+    source: &Source,
+    args: &SourceArgs,
+    config: &Config,
+) -> anyhow::Result<(LiveState, Memberships)> {
+    let options = ReadOptions {
+        strategy: strategy(args.inventory),
+        provisioning_status: false,
+    };
+    let progress = Progress::default();
+    let budget = source.budget(args);
+    with_client!(source, budget, |client| {
+        let read = async {
+            let live =
+                inventory::read_live_state_all_sets(&client, config, &options, &progress).await?;
+            let members = members::read_memberships(&client, &live).await?;
+            Ok::<_, ssomatrix_engine::EngineError>((live, members))
+        };
+        let read = output::with_progress(&progress, read).await;
+        report_calls(&client);
+        read.map_err(|e| source.explain(e.into()))
     })
 }
 

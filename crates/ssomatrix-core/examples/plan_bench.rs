@@ -105,10 +105,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let groups: Vec<SnapshotPrincipal> = (0..rules + 50)
         .map(|g| {
-            Ok(SnapshotPrincipal {
-                id: PrincipalId::new(id("0001", g))?,
-                name: format!("group-{g}"),
-            })
+            Ok(SnapshotPrincipal::new(
+                PrincipalId::new(id("0001", g))?,
+                format!("group-{g}"),
+            ))
         })
         .collect::<Result<_, Box<dyn std::error::Error>>>()?;
     let permission_sets: Vec<SnapshotPermissionSet> = (0..PERMISSION_SETS)

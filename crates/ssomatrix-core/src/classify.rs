@@ -219,15 +219,25 @@ fn declared_in_inactive(
     resolution: &Resolution<'_>,
     expansion: &Expansion,
 ) -> bool {
+    declaring_rule_in_inactive(a, resolution, expansion).is_some()
+}
+
+/// The first rule in force that targets the (inactive) account of `a` with
+/// its principal and permission set.
+pub fn declaring_rule_in_inactive(
+    a: &Assignment,
+    resolution: &Resolution<'_>,
+    expansion: &Expansion,
+) -> Option<RuleIndex> {
     expansion
         .inactive_targets
-        .get(&a.account_id)
-        .is_some_and(|rules| {
-            rules.iter().any(|&index| {
-                let r = resolution.rule(index);
-                r.permission_sets.contains(&a.permission_set_arn)
-                    && r.principal(a.principal_type, &a.principal_id).is_some()
-            })
+        .get(&a.account_id)?
+        .iter()
+        .copied()
+        .find(|&index| {
+            let r = resolution.rule(index);
+            r.permission_sets.contains(&a.permission_set_arn)
+                && r.principal(a.principal_type, &a.principal_id).is_some()
         })
 }
 

@@ -6,6 +6,7 @@
 //! the AWS SDK nor clap. Everything here is a function of its inputs (even
 //! "today" is a parameter), which is what makes plans reproducible.
 
+pub mod access;
 mod ambiguity;
 pub mod classify;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod expand;
 pub mod ids;
 pub mod import;
 pub mod live;
+pub mod members;
 pub mod org;
 pub mod plan;
 pub mod policy;

@@ -477,6 +477,17 @@ pub trait IdentityStore: Send + Sync {
         store: &IdentityStoreId,
         next_token: Option<String>,
     ) -> impl Future<Output = PortResult<Page<(PrincipalId, String)>>> + Send;
+
+    /// `ListGroupMemberships`: the user ids of one group's members (each
+    /// `GroupMembership`'s `MemberId.UserId`; the model's `MemberId` is a
+    /// union that holds nothing else today). A group that does not exist is
+    /// a `NotFound` with `ResourceType` `GROUP`.
+    fn list_group_memberships(
+        &self,
+        store: &IdentityStoreId,
+        group: &PrincipalId,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<PrincipalId>>> + Send;
 }
 
 /// AWS Organizations (`organizations`).

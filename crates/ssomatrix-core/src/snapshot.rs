@@ -93,6 +93,23 @@ pub struct SnapshotPrincipal {
     pub id: PrincipalId,
     /// The group's `DisplayName` or the user's `UserName`.
     pub name: String,
+    /// A group's members (user ids, `ListGroupMemberships`), written by
+    /// `export` for the groups that hold assignments. Absent means "not
+    /// read" (a snapshot from before members were exported, or a group that
+    /// holds nothing), `[]` a group read empty. Users have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<BTreeSet<PrincipalId>>,
+}
+
+impl SnapshotPrincipal {
+    /// A principal with no members read.
+    pub fn new(id: PrincipalId, name: impl Into<String>) -> Self {
+        SnapshotPrincipal {
+            id,
+            name: name.into(),
+            members: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -175,6 +175,10 @@ pub struct Client<S, I, O> {
     pub stats: Stats,
     sso_limiter: RateLimiter,
     ids_limiter: RateLimiter,
+    /// identitystore limits each API on its own, and membership reads come
+    /// in bulk (one listing per group): they get their own budget so that
+    /// they do not slow the name lookups down.
+    members_limiter: RateLimiter,
     org_limiter: RateLimiter,
 }
 
@@ -183,6 +187,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         Client {
             sso_limiter: RateLimiter::new(budget.sso_tps, 1),
             ids_limiter: RateLimiter::new(budget.identity_store_tps, 1),
+            members_limiter: RateLimiter::new(budget.identity_store_tps, 1),
             org_limiter: RateLimiter::new(budget.organizations_tps, 1),
             ports,
             budget,
@@ -191,6 +196,9 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
     }
 
     fn limiter(&self, op: Operation) -> &RateLimiter {
+        if op == Operation::ListGroupMemberships {
+            return &self.members_limiter;
+        }
         match op.service() {
             Service::SsoAdmin => &self.sso_limiter,
             Service::IdentityStore => &self.ids_limiter,

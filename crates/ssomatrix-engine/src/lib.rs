@@ -11,6 +11,7 @@ pub mod client;
 pub mod executor;
 pub mod inventory;
 pub mod limiter;
+pub mod members;
 mod principals;
 pub mod reprovision;
 

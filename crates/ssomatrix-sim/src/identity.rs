@@ -1,7 +1,7 @@
 //! The identity-store port: users and groups by name and by id.
 
 use ssomatrix_core::ids::{IdentityStoreId, PrincipalId, PrincipalType};
-use ssomatrix_core::ports::{IdentityStore, Operation, Page, PortResult};
+use ssomatrix_core::ports::{ErrorKind, IdentityStore, Operation, Page, PortError, PortResult};
 use ssomatrix_core::snapshot::SnapshotPrincipal;
 
 use crate::{Simulator, page_size};
@@ -110,6 +110,31 @@ impl IdentityStore for Simulator {
                 .map(|p| (p.id.clone(), p.name.clone()))
                 .collect();
             Ok(all)
+        })
+        .await
+    }
+
+    async fn list_group_memberships(
+        &self,
+        store: &IdentityStoreId,
+        group: &PrincipalId,
+        next_token: Option<String>,
+    ) -> PortResult<Page<PrincipalId>> {
+        const OP: Operation = Operation::ListGroupMemberships;
+        self.list(OP, next_token, page_size::IDENTITY_STORE, |st| {
+            st.check_store(OP, store)?;
+            let Some(g) = find_principal(st.principals(PrincipalType::Group), |p| p.id == *group)
+            else {
+                return Err(PortError::new(
+                    OP,
+                    ErrorKind::NotFound,
+                    format!("group {group} does not exist"),
+                )
+                .with_resource_type("GROUP"));
+            };
+            // A snapshot from before members were exported does not know
+            // them: the group answers as an empty one would.
+            Ok(g.members.iter().flatten().cloned().collect())
         })
         .await
     }

@@ -57,10 +57,7 @@ pub fn ps_arn(n: usize) -> PermissionSetArn {
 
 /// A group or user with a placeholder id.
 pub fn principal(id: &str, name: &str) -> SnapshotPrincipal {
-    SnapshotPrincipal {
-        id: PrincipalId::new(id).unwrap(),
-        name: name.to_owned(),
-    }
+    SnapshotPrincipal::new(PrincipalId::new(id).unwrap(), name)
 }
 
 /// OU number `n` (id from [`ou_id`]) under `parent`.
@@ -140,14 +137,28 @@ pub fn spec() -> Snapshot {
         AccountState::Suspended,
     ));
 
-    let groups = vec![
-        principal("00000000-0000-0000-0000-00000000000a", GROUP_TEAM_A),
-        principal("00000000-0000-0000-0000-00000000000b", GROUP_FINOPS),
-        principal("00000000-0000-0000-0000-00000000000c", GROUP_ADMINS),
-    ];
     let users = vec![
         principal("00000000-0000-0000-0000-0000000000a1", USER_ALICE),
         principal("00000000-0000-0000-0000-0000000000b1", USER_BOB),
+    ];
+    // Alice is in two groups, bob in one, and the admins group is empty.
+    let with_members = |mut g: SnapshotPrincipal, members: &[&SnapshotPrincipal]| {
+        g.members = Some(members.iter().map(|u| u.id.clone()).collect());
+        g
+    };
+    let groups = vec![
+        with_members(
+            principal("00000000-0000-0000-0000-00000000000a", GROUP_TEAM_A),
+            &[&users[0], &users[1]],
+        ),
+        with_members(
+            principal("00000000-0000-0000-0000-00000000000b", GROUP_FINOPS),
+            &[&users[0]],
+        ),
+        with_members(
+            principal("00000000-0000-0000-0000-00000000000c", GROUP_ADMINS),
+            &[],
+        ),
     ];
     let (app_dev, billing, admin) = (ps_arn(1), ps_arn(2), ps_arn(3));
     let permission_sets = vec![

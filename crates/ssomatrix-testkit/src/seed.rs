@@ -203,6 +203,26 @@ pub async fn seed_moto(endpoint: &str, spec: &Snapshot) -> Snapshot {
         let id = create_user(&ids, &store, &u.name).await;
         principal_ids.insert(u.id.clone(), id);
     }
+    for g in &spec.groups {
+        for m in g.members.iter().flatten() {
+            let user = principal_ids
+                .get(m)
+                .filter(|_| spec.users.iter().any(|u| u.id == *m))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "seed: member {m} of group {} is not a user of the snapshot",
+                        g.name
+                    )
+                });
+            ids.create_group_membership()
+                .identity_store_id(&store)
+                .group_id(principal_ids[&g.id].as_str())
+                .member_id(identitystore::types::MemberId::UserId(user.to_string()))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
     let mut deleted: BTreeSet<(PrincipalType, PrincipalId)> = BTreeSet::new();
     for a in &spec.assignments {
         if principal_ids.contains_key(&a.principal_id) {
@@ -269,6 +289,9 @@ pub async fn seed_moto(endpoint: &str, spec: &Snapshot) -> Snapshot {
     }
     for p in actual.groups.iter_mut().chain(actual.users.iter_mut()) {
         p.id = principal_ids[&p.id].clone();
+        if let Some(members) = &mut p.members {
+            *members = members.iter().map(|m| principal_ids[m].clone()).collect();
+        }
     }
     for p in &mut actual.permission_sets {
         p.arn = ps_arns[&p.arn].clone();

@@ -283,6 +283,33 @@ pub async fn check_identity_store<I: IdentityStore>(ids: &I, expected: &Snapshot
         .map(|u| (u.id.clone(), u.name.clone()))
         .collect();
     assert_eq!(sorted(users), sorted(want));
+    check_group_memberships(ids, expected).await;
+}
+
+/// `ListGroupMemberships` lists every group's member user ids, an empty
+/// group none; the fixture has a user in two groups and an empty group.
+async fn check_group_memberships<I: IdentityStore>(ids: &I, expected: &Snapshot) {
+    let store = &expected.identity_store_id;
+    let mut empty_seen = false;
+    let mut in_two = BTreeMap::new();
+    for g in &expected.groups {
+        let Some(want) = &g.members else { continue };
+        let (members, _) = collect("ListGroupMemberships", |t| {
+            ids.list_group_memberships(store, &g.id, t)
+        })
+        .await;
+        let got: BTreeSet<PrincipalId> = members.into_iter().collect();
+        assert_eq!(&got, want, "members of {}", g.name);
+        empty_seen |= got.is_empty();
+        for m in got {
+            *in_two.entry(m).or_insert(0) += 1;
+        }
+    }
+    assert!(empty_seen, "the fixture has no empty group to check");
+    assert!(
+        in_two.values().any(|&n| n > 1),
+        "the fixture has no user in two groups to check"
+    );
 }
 
 /// The caller is the snapshot's `caller_account_id`, or the management

@@ -111,6 +111,7 @@ operations! {
         DescribeUser = "identitystore:DescribeUser",
         ListGroups = "identitystore:ListGroups",
         ListUsers = "identitystore:ListUsers",
+        ListGroupMemberships = "identitystore:ListGroupMemberships",
     }
     Organizations => {
         DescribeOrganization = "organizations:DescribeOrganization",

@@ -97,6 +97,7 @@ pub(super) fn check(file: &str, s: &Snapshot, lines: &LineIndex) -> Vec<Diagnost
     organization(&mut c, s);
     permission_sets(&mut c, s);
     principals(&mut c, s);
+    members(&mut c, s);
     assignments(&mut c, s);
     c.errors
 }
@@ -299,6 +300,38 @@ fn principals(c: &mut Checker<'_>, s: &Snapshot) {
                 None => {
                     first_path.insert(p.id.as_str(), (kind, path));
                 }
+            }
+        }
+    }
+}
+
+/// Only groups have members, and members are users: the identity store's
+/// `MemberId` holds a `UserId` and nothing else. A member id that is in no
+/// list is a user deleted after the listing was read, which can happen.
+fn members(c: &mut Checker<'_>, s: &Snapshot) {
+    for (i, u) in s.users.iter().enumerate() {
+        if u.members.is_some() {
+            c.err(
+                &format!("users[{i}].members"),
+                format!(
+                    "user `{}` has `members`, but only groups have members; remove the key",
+                    u.name
+                ),
+            );
+        }
+    }
+    let groups: BTreeSet<&str> = s.groups.iter().map(|g| g.id.as_str()).collect();
+    for (i, g) in s.groups.iter().enumerate() {
+        for m in g.members.iter().flatten() {
+            if groups.contains(m.as_str()) {
+                c.err(
+                    &format!("groups[{i}].members"),
+                    format!(
+                        "group `{}` lists group `{m}` as a member, but the identity store's members are users; \
+                         list the group's users instead",
+                        g.name
+                    ),
+                );
             }
         }
     }

@@ -60,7 +60,7 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations + S
         not_provisioned,
     } = sets;
     let assignments = assignments_in_org(client, &arn, &org, &read, assignments, progress).await?;
-    let principal = |(id, name)| SnapshotPrincipal { id, name };
+    let principal = |(id, name)| SnapshotPrincipal::new(id, name);
     let mut snapshot = Snapshot {
         format_version: SNAPSHOT_FORMAT_VERSION,
         instance_arn: arn,
@@ -107,6 +107,7 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations + S
             .collect(),
         assignments: assignments.into_iter().collect(),
     };
+    crate::members::add_members(client, &mut snapshot).await?;
     snapshot.sort();
     Ok(snapshot)
 }

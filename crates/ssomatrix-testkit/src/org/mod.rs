@@ -290,10 +290,7 @@ pub fn generate(spec: &OrgSpec) -> Result<Org> {
         names
             .iter()
             .enumerate()
-            .map(|(i, name)| SnapshotPrincipal {
-                id: principal_id(kind, i),
-                name: name.clone(),
-            })
+            .map(|(i, name)| SnapshotPrincipal::new(principal_id(kind, i), name.clone()))
             .collect()
     };
     let mut snapshot = tree.snapshot(accounts)?;
