@@ -1,17 +1,19 @@
 //! [`Organizations`] over `aws-sdk-organizations`: one SDK call per port
 //! method, pages of 20 (the API's maximum).
 
-use aws_sdk_organizations::types::Account;
+use aws_sdk_organizations::types::{Account, Parent, ParentType};
 use ssomatrix_core::ids::{AccountId, AccountState, OuId, RootId};
 use ssomatrix_core::org::NodeId;
-use ssomatrix_core::ports::{AccountInfo, Operation, Organizations, OuInfo, Page, PortResult};
+use ssomatrix_core::ports::{
+    AccountInfo, Operation, OrgChild, Organizations, OuInfo, Page, PortResult,
+};
 
 use crate::AwsPorts;
 use crate::error::{AdapterError, port_error};
 use crate::sso::{page, required};
 
-/// The largest `MaxResults` of ListRoots, ListOrganizationalUnitsForParent
-/// and ListAccountsForParent.
+/// The largest `MaxResults` of ListRoots, ListOrganizationalUnitsForParent,
+/// ListAccountsForParent, ListAccounts and ListParents.
 const MAX_RESULTS: i32 = 20;
 
 /// The account's `State`, or the retired `Status` where `State` is absent
@@ -36,6 +38,20 @@ fn account_info(account: &Account) -> Result<AccountInfo, AdapterError> {
         name: account.name().unwrap_or_default().to_owned(),
         state: account_state(account)?,
     })
+}
+
+/// A parent as ListParents gives it: a root or an OU, by its `Type`.
+fn parent_node(parent: &Parent) -> Result<NodeId, AdapterError> {
+    let id = required("Id", parent.id())?;
+    match parent.r#type() {
+        Some(ParentType::Root) => Ok(NodeId::Root(RootId::new(id)?)),
+        Some(ParentType::OrganizationalUnit) => Ok(NodeId::Ou(OuId::new(id)?)),
+        Some(other) => Err(AdapterError::UnknownValue {
+            field: "Parent.Type",
+            value: other.as_str().to_owned(),
+        }),
+        None => Err(AdapterError::MissingField("Parent.Type")),
+    }
 }
 
 impl Organizations for AwsPorts {
@@ -147,6 +163,85 @@ impl Organizations for AwsPorts {
             .iter()
             .map(|t| (t.key().to_owned(), t.value().to_owned()))
             .collect();
+        Ok(page(items, out.next_token()))
+    }
+
+    async fn list_parents(
+        &self,
+        child: &OrgChild,
+        next_token: Option<String>,
+    ) -> PortResult<Page<NodeId>> {
+        const OP: Operation = Operation::ListParents;
+        let out = self
+            .org
+            .list_parents()
+            .child_id(child.as_str())
+            .max_results(MAX_RESULTS)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let items = out
+            .parents()
+            .iter()
+            .map(parent_node)
+            .collect::<Result<_, AdapterError>>()
+            .map_err(|e| e.into_port(OP))?;
+        Ok(page(items, out.next_token()))
+    }
+
+    async fn describe_organizational_unit(&self, ou: &OuId) -> PortResult<OuInfo> {
+        const OP: Operation = Operation::DescribeOrganizationalUnit;
+        let out = self
+            .org
+            .describe_organizational_unit()
+            .organizational_unit_id(ou.as_str())
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let info = |unit: &aws_sdk_organizations::types::OrganizationalUnit| {
+            Ok::<_, AdapterError>(OuInfo {
+                id: OuId::new(required("Id", unit.id())?)?,
+                name: unit.name().unwrap_or_default().to_owned(),
+            })
+        };
+        out.organizational_unit()
+            .ok_or(AdapterError::MissingField("OrganizationalUnit"))
+            .and_then(info)
+            .map_err(|e| e.into_port(OP))
+    }
+
+    async fn describe_account(&self, account: &AccountId) -> PortResult<AccountInfo> {
+        const OP: Operation = Operation::DescribeAccount;
+        let out = self
+            .org
+            .describe_account()
+            .account_id(account.as_str())
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        out.account()
+            .ok_or(AdapterError::MissingField("Account"))
+            .and_then(account_info)
+            .map_err(|e| e.into_port(OP))
+    }
+
+    async fn list_accounts(&self, next_token: Option<String>) -> PortResult<Page<AccountInfo>> {
+        const OP: Operation = Operation::ListAccounts;
+        let out = self
+            .org
+            .list_accounts()
+            .max_results(MAX_RESULTS)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let items = out
+            .accounts()
+            .iter()
+            .map(account_info)
+            .collect::<Result<_, AdapterError>>()
+            .map_err(|e| e.into_port(OP))?;
         Ok(page(items, out.next_token()))
     }
 }

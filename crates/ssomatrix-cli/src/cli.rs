@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ssomatrix_core::partial::AccountSelector;
 
 /// AWS IAM Identity Center account assignments as code.
 ///
@@ -126,6 +127,25 @@ pub struct SourceArgs {
     pub inventory: Inventory,
 }
 
+/// Which accounts a run covers.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AccountArgs {
+    /// Only this account: its id (12 digits) or its exact name; repeat for
+    /// several. Reads only what these accounts need (their place in the
+    /// organization, their tags when rules use tags, their assignments, the
+    /// principals of the rules that select them) and changes nothing
+    /// elsewhere; the plan says it is partial. Rules whose targets miss
+    /// these accounts yield nothing, unchecked: a full plan checks the whole
+    /// file. An id costs one call; a name costs a listing of every account.
+    #[arg(long = "account", value_name = "ID|NAME", value_parser = parse_account)]
+    pub accounts: Vec<AccountSelector>,
+}
+
+/// `--account`: an id or a name.
+fn parse_account(s: &str) -> Result<AccountSelector, String> {
+    AccountSelector::parse(s).map_err(|e| e.to_string())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Inventory {
     Provisioned,
@@ -161,6 +181,9 @@ pub struct PlanArgs {
 
     #[command(flatten)]
     pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub accounts: AccountArgs,
 
     /// Output format: `text` for a terminal, `markdown` for a pull-request
     /// comment, `json` for tools.
@@ -343,6 +366,10 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub source: SourceArgs,
 
+    /// With --plan, the same accounts as the saved plan's.
+    #[command(flatten)]
+    pub accounts: AccountArgs,
+
     /// Apply exactly this saved plan (`plan --out`); refused when the live
     /// state changed since it was made.
     #[arg(long, value_name = "PLAN.json")]
@@ -396,6 +423,9 @@ pub struct DriftArgs {
 
     #[command(flatten)]
     pub source: SourceArgs,
+
+    #[command(flatten)]
+    pub accounts: AccountArgs,
 
     /// Output format: `text` for a terminal, `markdown` for a GitHub issue
     /// body (with the hidden marker `<!-- ssomatrix-drift -->`), `json` for

@@ -13,6 +13,8 @@ use ssomatrix_core::live::LiveState;
 use ssomatrix_core::members::Memberships;
 use ssomatrix_core::plan::{self, Plan};
 use ssomatrix_core::scope::Scope;
+use ssomatrix_core::partial::AccountSelector;
+use ssomatrix_engine::accounts::read_accounts_live_state;
 use ssomatrix_engine::inventory::{self, Progress};
 use ssomatrix_engine::members;
 use ssomatrix_engine::{Client, ReadOptions};
@@ -96,6 +98,18 @@ pub async fn read_live_sets(
     config: &Config,
     all_sets: bool,
 ) -> anyhow::Result<LiveState> {
+    read_live_of(source, args, config, &[], all_sets).await
+}
+
+/// [`read_live_sets`] of the `accounts` only (`--account`), or of the whole
+/// organization when there are none.
+pub async fn read_live_of(
+    source: &Source,
+    args: &SourceArgs,
+    config: &Config,
+    accounts: &[AccountSelector],
+    all_sets: bool,
+) -> anyhow::Result<LiveState> {
     let options = ReadOptions {
         strategy: strategy(args.inventory),
         provisioning_status: true,
@@ -104,7 +118,10 @@ pub async fn read_live_sets(
     let budget = source.budget(args);
     with_client!(source, budget, |client| {
         let read = async {
-            if all_sets {
+            if !accounts.is_empty() {
+                read_accounts_live_state(&client, config, accounts, &options, all_sets, &progress)
+                    .await
+            } else if all_sets {
                 inventory::read_live_state_all_sets(&client, config, &options, &progress).await
             } else {
                 inventory::read_live_state(&client, config, &options, &progress).await

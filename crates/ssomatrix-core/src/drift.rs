@@ -178,6 +178,10 @@ pub struct DriftReport {
     /// How the live assignments were read, when the caller says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_strategy: Option<ReadStrategy>,
+    /// Set when the report covers only some accounts (`--account`): them,
+    /// sorted by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Vec<plan::PlannedAccount>>,
     pub instance_arn: InstanceArn,
     pub today: Date,
     pub warn_expiring_days: i64,
@@ -313,6 +317,7 @@ pub fn drift(
     DriftReport {
         format_version: DRIFT_FORMAT_VERSION,
         read_strategy: None,
+        partial: plan::planned_accounts(live),
         instance_arn: live.instance_arn.clone(),
         today,
         warn_expiring_days,

@@ -55,6 +55,10 @@ pub struct Expansion {
 pub fn expand(resolution: &Resolution<'_>, live: &LiveState, today: Date) -> Expansion {
     let mut out = Expansion::default();
     for r in &resolution.rules {
+        if live.org.is_partial() && r.accounts.is_empty() {
+            // Outside the accounts read, and its principals were not looked up.
+            continue;
+        }
         let is_expired = r.rule.expiry.as_ref().is_some_and(|e| today > e.expires);
         if let Some(e) = r.rule.expiry.as_ref().filter(|_| !is_expired) {
             out.expiring.push(ExpiringRule {

@@ -19,6 +19,7 @@ pub mod import;
 pub mod live;
 pub mod members;
 pub mod org;
+pub mod partial;
 pub mod plan;
 pub mod policy;
 pub mod ports;

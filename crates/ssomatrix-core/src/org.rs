@@ -105,6 +105,9 @@ pub struct OrgTree {
     accounts: BTreeMap<AccountId, Account>,
     child_ous: BTreeMap<NodeId, Vec<OuId>>,
     child_accounts: BTreeMap<NodeId, Vec<AccountId>>,
+    /// Whether the tree holds only some accounts and the OUs above them
+    /// (`--account`), not the whole organization.
+    partial: bool,
 }
 
 impl OrgTree {
@@ -122,6 +125,7 @@ impl OrgTree {
             accounts: BTreeMap::new(),
             child_ous: BTreeMap::new(),
             child_accounts: BTreeMap::new(),
+            partial: false,
         };
         for ou in ous {
             if tree.ous.contains_key(&ou.id) {
@@ -189,6 +193,19 @@ impl OrgTree {
             }
         }
         Err(OrgError::Cycle(id.clone()))
+    }
+
+    /// The same tree, marked as holding only some of the organization's
+    /// accounts and the OUs above them: a reference to an OU or account it
+    /// lacks selects nothing instead of being unknown.
+    pub fn into_partial(mut self) -> Self {
+        self.partial = true;
+        self
+    }
+
+    /// Whether the tree holds only some accounts ([`OrgTree::into_partial`]).
+    pub fn is_partial(&self) -> bool {
+        self.partial
     }
 
     pub fn root(&self) -> &RootId {

@@ -164,11 +164,24 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// An account a partial plan covers (`--account`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PlannedAccount {
+    pub id: AccountId,
+    pub name: String,
+    /// Where the account sits: `Workloads/NonProd`, or `Root`.
+    pub ou_path: String,
+}
+
 /// What apply will do, and the state it was computed from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: u32,
     pub instance_arn: InstanceArn,
+    /// Set when the plan covers only some accounts (`--account`): them,
+    /// sorted by id. Nothing else was read, and nothing else changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<Vec<PlannedAccount>>,
     pub summary: Summary,
     /// Creates first, then deletes; each sorted by account, permission set and
     /// principal.
@@ -259,12 +272,28 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
         instance_arn: live.instance_arn.clone(),
+        partial: planned_accounts(live),
         summary,
         changes,
         warnings,
         recreated,
         max_deletes: config.max_deletes,
         fingerprint: fingerprint(config, live),
+    })
+}
+
+/// The accounts of a partial live state ([`crate::org::OrgTree::is_partial`]),
+/// or `None` for the whole organization.
+pub fn planned_accounts(live: &LiveState) -> Option<Vec<PlannedAccount>> {
+    live.org.is_partial().then(|| {
+        live.org
+            .accounts()
+            .map(|a| PlannedAccount {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                ou_path: live.org.account_location(&a.id),
+            })
+            .collect()
     })
 }
 

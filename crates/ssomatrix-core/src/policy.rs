@@ -188,6 +188,13 @@ pub enum Stale {
     },
     /// Made from other bytes of the assignments file (digests as quoted).
     OtherFile { saved: String, now: String },
+    /// Made for other accounts than this run's `--account` flags name (or
+    /// for the whole organization, or this run's for it): the account ids
+    /// of each side, `None` for the whole organization.
+    OtherAccounts {
+        saved: Option<Vec<String>>,
+        now: Option<Vec<String>>,
+    },
     /// Made from another live state (fingerprints as quoted).
     LiveStateChanged { saved: String, now: String },
     /// Anything else differs: the keys, and whether its changes no longer
@@ -288,6 +295,28 @@ fn difference(then: &Plan, now: &Plan) -> (usize, usize) {
     )
 }
 
+/// When the saved plan covers other accounts than today's plan: a saved
+/// plan is never applied to more accounts, or fewer, than it was made for.
+fn other_accounts(doc: &Map<String, Value>, now: &Now<'_>) -> Option<Stale> {
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| short_to(a.get("id"), 12))
+            .collect()
+    };
+    let saved = doc.get("partial").filter(|v| !v.is_null()).map(ids);
+    let now_ids: Option<Vec<String>> = now
+        .plan
+        .partial
+        .as_ref()
+        .map(|p| p.iter().map(|a| a.id.as_str().to_owned()).collect());
+    (saved != now_ids).then_some(Stale::OtherAccounts {
+        saved,
+        now: now_ids,
+    })
+}
+
 /// Which of the file, the live state or the plan itself differs.
 fn mismatch(doc: &Map<String, Value>, expected: &Value, now: &Now<'_>) -> Stale {
     let saved_config = doc.get("config_sha256");
@@ -296,6 +325,9 @@ fn mismatch(doc: &Map<String, Value>, expected: &Value, now: &Now<'_>) -> Stale 
             saved: short(saved_config),
             now: prefix(now.config_sha256),
         };
+    }
+    if let Some(other) = other_accounts(doc, now) {
+        return other;
     }
     let saved_fingerprint = doc.get("fingerprint");
     if saved_fingerprint != expected.get("fingerprint") {
@@ -369,6 +401,23 @@ impl fmt::Display for StalePlan {
                 "{name} was made from a different assignments file than {file} (SHA-256 {saved} in the plan, {now} now): \
                  the plan is bound to the exact bytes of the file it was made from; {fix}"
             ),
+            Stale::OtherAccounts { saved, now } => {
+                let flags = |ids: &Option<Vec<String>>| match ids {
+                    None => "no --account (the whole organization)".to_owned(),
+                    Some(ids) => ids
+                        .iter()
+                        .map(|id| format!("--account {id}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                write!(
+                    f,
+                    "{name} was made with {}, but this run has {}: a saved plan applies to exactly the accounts it \
+                     was made for; pass the same --account flags to apply, or {fix}",
+                    flags(saved),
+                    flags(now)
+                )
+            }
             Stale::LiveStateChanged { saved, now } => write!(
                 f,
                 "the live state changed since {name} was made (fingerprint {saved} is now {now}); {fix}"

@@ -332,6 +332,29 @@ pub struct AccountInfo {
     pub state: AccountState,
 }
 
+/// What `ListParents` is asked about: an account or an OU.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OrgChild {
+    Account(AccountId),
+    Ou(OuId),
+}
+
+impl OrgChild {
+    /// The id as the API takes it (`ChildId`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrgChild::Account(a) => a.as_str(),
+            OrgChild::Ou(o) => o.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for OrgChild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// IAM Identity Center administration (`sso-admin`).
 pub trait SsoAdmin: Send + Sync {
     fn list_instances(
@@ -518,6 +541,34 @@ pub trait Organizations: Send + Sync {
         account: &AccountId,
         next_token: Option<String>,
     ) -> impl Future<Output = PortResult<Page<(String, String)>>> + Send;
+
+    /// `ListParents`: the root or OU that holds `child` (the API answers a
+    /// list, of one parent today). `NotFound` when there is no such child.
+    fn list_parents(
+        &self,
+        child: &OrgChild,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<NodeId>>> + Send;
+
+    /// `DescribeOrganizationalUnit`: the OU's name. `NotFound` when there is
+    /// no such OU.
+    fn describe_organizational_unit(
+        &self,
+        ou: &OuId,
+    ) -> impl Future<Output = PortResult<OuInfo>> + Send;
+
+    /// `DescribeAccount`: the account's name and state. `NotFound` when the
+    /// organization has no such account.
+    fn describe_account(
+        &self,
+        account: &AccountId,
+    ) -> impl Future<Output = PortResult<AccountInfo>> + Send;
+
+    /// `ListAccounts`: every account of the organization, wherever it sits.
+    fn list_accounts(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = PortResult<Page<AccountInfo>>> + Send;
 }
 
 /// AWS Security Token Service (`sts`): who the credentials are.

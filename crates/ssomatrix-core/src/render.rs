@@ -38,6 +38,21 @@ impl TextStyle {
     }
 }
 
+/// What a partial plan or drift report (`--account`) covers: `only account
+/// 111111111111 app (Workloads/Prod); no other account was read, and none is
+/// changed`. Names come from outside: callers escape the sentence.
+fn partial_sentence(accounts: &[crate::plan::PlannedAccount], what: &str) -> String {
+    let list = accounts
+        .iter()
+        .map(|a| format!("{} {} ({})", a.id, a.name, a.ou_path))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "only account{} {list}; no other account was {what}",
+        if accounts.len() == 1 { "" } else { "s" }
+    )
+}
+
 /// `value` as pretty JSON with a final newline: plans and reports are plain
 /// data, so serialising them cannot fail.
 fn json_document(value: &impl Serialize) -> String {

@@ -155,7 +155,14 @@ fn resolve_rule<'a>(
     index: RuleIndex,
     rule: &'a Rule,
 ) -> ResolvedRule<'a> {
-    let mut errors = Vec::new();
+    let Targets {
+        targets,
+        accounts,
+        mut errors,
+    } = resolve_targets(file, live, rule);
+    // A partial read resolves only the principals of the rules that select
+    // one of its accounts: the others' are neither needed nor read.
+    let principals_needed = !live.org.is_partial() || !accounts.is_empty();
     let mut principals = Vec::new();
     for p in &rule.principals {
         match resolve_principal(file, live, p) {
@@ -164,7 +171,8 @@ fn resolve_rule<'a>(
                 id,
                 name: &p.value.name,
             }),
-            Err(e) => errors.push(e),
+            Err(e) if principals_needed => errors.push(e),
+            Err(_) => {}
         }
     }
     let mut permission_sets = Vec::new();
@@ -174,6 +182,28 @@ fn resolve_rule<'a>(
             None => errors.push(unknown_permission_set(file, live, ps)),
         }
     }
+    errors.sort();
+    errors.dedup();
+    ResolvedRule {
+        index,
+        rule,
+        principals,
+        permission_sets,
+        accounts,
+        targets,
+        errors,
+    }
+}
+
+/// A rule's targets and the accounts they select, exclusions applied.
+struct Targets {
+    targets: Vec<Target>,
+    accounts: BTreeMap<AccountId, TargetIndex>,
+    errors: Vec<Diagnostic>,
+}
+
+fn resolve_targets(file: &str, live: &LiveState, rule: &Rule) -> Targets {
+    let mut errors = Vec::new();
     let mut targets = Vec::new();
     let mut accounts: BTreeMap<AccountId, TargetIndex> = BTreeMap::new();
     let mut add = |label: String, ids: Vec<AccountId>| {
@@ -196,10 +226,10 @@ fn resolve_rule<'a>(
         match resolve_account(file, live, acc) {
             Ok(id) => {
                 let label = match &acc.value {
-                    AccountRef::Id(_) => format!("account {id}"),
+                    AccountRef::Id(id) => format!("account {id}"),
                     AccountRef::Name(n) => format!("account {n}"),
                 };
-                add(label, vec![id]);
+                add(label, id.into_iter().collect());
             }
             Err(e) => errors.push(e),
         }
@@ -216,22 +246,14 @@ fn resolve_rule<'a>(
     }
     for acc in &rule.exclude_accounts {
         match resolve_account(file, live, acc) {
-            Ok(id) => {
-                excluded.insert(id);
-            }
+            Ok(id) => excluded.extend(id),
             Err(e) => errors.push(e),
         }
     }
     accounts.retain(|id, _| !excluded.contains(id));
-    errors.sort();
-    errors.dedup();
-    ResolvedRule {
-        index,
-        rule,
-        principals,
-        permission_sets,
-        accounts,
+    Targets {
         targets,
+        accounts,
         errors,
     }
 }
@@ -318,6 +340,10 @@ fn resolve_ou(
     let node = match &ou.value {
         OuRef::Root | OuRef::RootId(_) => ambiguity::root(file, live, ou)?,
         OuRef::Id(id) => {
+            if org.ou(id).is_none() && org.is_partial() {
+                // Not above any account read: it selects none of them.
+                return Ok((format!("ou {id}"), Vec::new()));
+            }
             if org.ou(id).is_none() {
                 return Err(Diagnostic::new(
                     file,
@@ -334,6 +360,7 @@ fn resolve_ou(
             };
             match ambiguity::ou_by_path(file, live, &located) {
                 Some(found) => NodeId::Ou(found?),
+                None if org.is_partial() => return Ok((format!("ou {path}"), Vec::new())),
                 None => {
                     let paths = org.all_ou_paths();
                     let hint = did_you_mean(path, paths.iter().map(String::as_str));
@@ -357,12 +384,23 @@ fn resolve_ou(
     ))
 }
 
+/// The account a reference means; `None` when a partial tree
+/// ([`crate::org::OrgTree::is_partial`]) does not hold it: it selects none of
+/// the accounts read.
 fn resolve_account(
     file: &str,
     live: &LiveState,
     acc: &Located<AccountRef>,
-) -> Result<AccountId, Diagnostic> {
+) -> Result<Option<AccountId>, Diagnostic> {
+    let org = &live.org;
     match &acc.value {
+        AccountRef::Id(id)
+            if org.is_partial()
+                && org.account(id).is_none()
+                && org.accounts_named(id.as_str()).next().is_none() =>
+        {
+            Ok(None)
+        }
         AccountRef::Id(id) => ambiguity::account_by_id(
             file,
             live,
@@ -370,17 +408,19 @@ fn resolve_account(
                 value: id.clone(),
                 line: acc.line,
             },
-        ),
+        )
+        .map(Some),
         AccountRef::Name(name) => {
-            let found: Vec<&AccountId> = live.org.accounts_named(name).map(|a| &a.id).collect();
+            let found: Vec<&AccountId> = org.accounts_named(name).map(|a| &a.id).collect();
             let located = Located {
                 value: name.clone(),
                 line: acc.line,
             };
             match found.as_slice() {
-                [one] => Ok((*one).clone()),
+                [one] => Ok(Some((*one).clone())),
+                [] if org.is_partial() => Ok(None),
                 [] => {
-                    let hint = did_you_mean(name, live.org.accounts().map(|a| a.name.as_str()));
+                    let hint = did_you_mean(name, org.accounts().map(|a| a.name.as_str()));
                     Err(Diagnostic::new(
                         file,
                         acc.line,

@@ -50,6 +50,7 @@ fn plan_with(changes: usize) -> Plan {
     Plan {
         format_version: 1,
         instance_arn: live.instance_arn.clone(),
+        partial: None,
         summary: Summary {
             create: changes.len() * 2 / 3,
             delete: changes.len() / 3,

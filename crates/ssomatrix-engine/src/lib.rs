@@ -6,6 +6,7 @@
 //! only through the core ports, so every behaviour is testable on the
 //! simulator in paused tokio time.
 
+pub mod accounts;
 pub mod caller;
 pub mod client;
 pub mod executor;
@@ -56,6 +57,9 @@ pub enum EngineError {
         name: String,
         count: usize,
     },
+    /// An `--account` that does not name exactly one account.
+    #[error(transparent)]
+    Select(#[from] ssomatrix_core::partial::SelectError),
     #[error("the organization read from AWS is not a tree: {0}")]
     Org(#[from] ssomatrix_core::org::OrgError),
     #[error("{0}")]

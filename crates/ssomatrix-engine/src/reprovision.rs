@@ -137,7 +137,10 @@ impl AccountFacts {
             Some(state) => Some(format!(
                 "the account is {state}; permission sets can only be provisioned to ACTIVE accounts"
             )),
-            None => Some("the account is not in the organization".to_owned()),
+            None => Some(
+                "the account was not read: it is not in the organization, or not among this run's --account"
+                    .to_owned(),
+            ),
         }
     }
 }

@@ -1,12 +1,59 @@
 //! The Organizations port: the organization's tree, accounts and tags.
 
-use ssomatrix_core::ids::{AccountId, RootId};
+use ssomatrix_core::ids::{AccountId, OuId, RootId};
 use ssomatrix_core::org::NodeId;
 use ssomatrix_core::ports::{
-    AccountInfo, ErrorKind, Operation, Organizations, OuInfo, Page, PortError, PortResult,
+    AccountInfo, ErrorKind, Operation, OrgChild, Organizations, OuInfo, Page, PortError,
+    PortResult,
 };
+use ssomatrix_core::snapshot::{SnapshotAccount, SnapshotOu};
 
+use crate::state::State;
 use crate::{Simulator, page_size};
+
+fn account_info(a: &SnapshotAccount) -> AccountInfo {
+    AccountInfo {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        state: a.state,
+    }
+}
+
+fn find_account<'a>(
+    st: &'a State,
+    op: Operation,
+    id: &AccountId,
+) -> Result<&'a SnapshotAccount, PortError> {
+    st.snapshot
+        .organization
+        .accounts
+        .iter()
+        .find(|a| a.id == *id)
+        .ok_or_else(|| {
+            // Organizations answers AccountNotFoundException (ChildNotFound
+            // for ListParents): both are not-found.
+            PortError::new(
+                op,
+                ErrorKind::NotFound,
+                format!("account {id} does not exist"),
+            )
+        })
+}
+
+fn find_ou<'a>(st: &'a State, op: Operation, id: &OuId) -> Result<&'a SnapshotOu, PortError> {
+    st.snapshot
+        .organization
+        .organizational_units
+        .iter()
+        .find(|o| o.id == *id)
+        .ok_or_else(|| {
+            PortError::new(
+                op,
+                ErrorKind::NotFound,
+                format!("organizational unit {id} does not exist"),
+            )
+        })
+}
 
 impl Organizations for Simulator {
     async fn describe_organization(&self) -> PortResult<AccountId> {
@@ -60,11 +107,7 @@ impl Organizations for Simulator {
                 .accounts
                 .iter()
                 .filter(|a| a.parent == *parent)
-                .map(|a| AccountInfo {
-                    id: a.id.clone(),
-                    name: a.name.clone(),
-                    state: a.state,
-                })
+                .map(account_info)
                 .collect();
             Ok(accounts)
         })
@@ -78,25 +121,61 @@ impl Organizations for Simulator {
     ) -> PortResult<Page<(String, String)>> {
         const OP: Operation = Operation::ListTagsForResource;
         self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
-            let acc = st
-                .snapshot
-                .organization
-                .accounts
-                .iter()
-                .find(|a| a.id == *account)
-                .ok_or_else(|| {
-                    PortError::new(
-                        OP,
-                        ErrorKind::NotFound,
-                        format!("account {account} does not exist"),
-                    )
-                })?;
+            let acc = find_account(st, OP, account)?;
             let tags = acc
                 .tags
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             Ok(tags)
+        })
+        .await
+    }
+
+    async fn list_parents(
+        &self,
+        child: &OrgChild,
+        next_token: Option<String>,
+    ) -> PortResult<Page<NodeId>> {
+        const OP: Operation = Operation::ListParents;
+        self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
+            let parent = match child {
+                OrgChild::Account(id) => &find_account(st, OP, id)?.parent,
+                OrgChild::Ou(id) => &find_ou(st, OP, id)?.parent,
+            };
+            Ok(vec![parent.clone()])
+        })
+        .await
+    }
+
+    async fn describe_organizational_unit(&self, ou: &OuId) -> PortResult<OuInfo> {
+        const OP: Operation = Operation::DescribeOrganizationalUnit;
+        self.call(OP, |st| {
+            let found = find_ou(st, OP, ou)?;
+            Ok(OuInfo {
+                id: found.id.clone(),
+                name: found.name.clone(),
+            })
+        })
+        .await
+    }
+
+    async fn describe_account(&self, account: &AccountId) -> PortResult<AccountInfo> {
+        const OP: Operation = Operation::DescribeAccount;
+        self.call(OP, |st| Ok(account_info(find_account(st, OP, account)?)))
+            .await
+    }
+
+    async fn list_accounts(&self, next_token: Option<String>) -> PortResult<Page<AccountInfo>> {
+        const OP: Operation = Operation::ListAccounts;
+        self.list(OP, next_token, page_size::ORGANIZATIONS, |st| {
+            Ok(st
+                .snapshot
+                .organization
+                .accounts
+                .iter()
+                .map(account_info)
+                .collect())
         })
         .await
     }

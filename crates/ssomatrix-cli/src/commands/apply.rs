@@ -27,7 +27,7 @@ use crate::output;
 use crate::saved_plan;
 use crate::source::{Source, with_client};
 use crate::steps::{
-    LoadedConfig, load_config_bound, owned_names, plan_on, read_live, report_calls, today,
+    LoadedConfig, load_config_bound, owned_names, plan_on, read_live_of, report_calls, today,
 };
 use crate::summary::summarise;
 
@@ -124,11 +124,23 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
     check_files(&args)?;
     let loaded = load_config_bound(&args.config)?;
     let source = Source::open_writable(&args.source).await?;
-    let live = read_live(&source, &args.source, &loaded.config).await?;
+    let live = read_live_of(
+        &source,
+        &args.source,
+        &loaded.config,
+        &args.accounts.accounts,
+        false,
+    )
+    .await?;
     let mut plan = approved_plan(&args, &loaded, &live, no_color)?;
     // A delegated administrator may not touch what is provisioned to the
     // management account: those changes are held back and reported.
     let mut owned = owned_names(&loaded.config, &live);
+    if live.org.is_partial() {
+        // With --account, only the sets out of sync in those accounts: the
+        // reader looked nowhere else.
+        owned.retain(|arn, _| live.not_provisioned.contains_key(arn));
+    }
     let withheld = delegated::withhold_changes(&mut plan, &live);
     let withheld_provisioning = delegated::withhold_reprovisioning(&mut owned, &live);
     let mut run = execute(&args, &source, &live, &plan, &owned).await;

@@ -11,7 +11,7 @@ use crate::cli::{PlanArgs, PlanFormat};
 use crate::files::{Named, check_outputs, write_atomic};
 use crate::output;
 use crate::source::Source;
-use crate::steps::{load_config_bound, plan_on, read_live, today};
+use crate::steps::{load_config_bound, plan_on, read_live_of, today};
 
 pub async fn plan(args: PlanArgs, no_color: bool) -> anyhow::Result<ExitCode> {
     let mut inputs = vec![Named::new("the assignments file (-c)", &args.config)];
@@ -23,7 +23,7 @@ pub async fn plan(args: PlanArgs, no_color: bool) -> anyhow::Result<ExitCode> {
     let loaded = load_config_bound(&args.config)?;
     let config = &loaded.config;
     let source = Source::open(&args.source).await?;
-    let live = read_live(&source, &args.source, config).await?;
+    let live = read_live_of(&source, &args.source, config, &args.accounts.accounts, false).await?;
     let today = today()?;
     let plan = plan_on(config, &live, today)?;
     let saved = policy::saved_plan_json(&plan, today, &loaded.sha256);

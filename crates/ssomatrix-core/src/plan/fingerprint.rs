@@ -18,6 +18,11 @@ pub fn fingerprint(config: &Config, live: &LiveState) -> String {
         h.update(b"\n");
     };
     line(&["instance", live.instance_arn.as_str()]);
+    if live.org.is_partial() {
+        // A partial state is never the state of a whole plan, even when it
+        // happens to hold every account.
+        line(&["partial"]);
+    }
     for a in live.org.accounts() {
         line(&[
             "account",

@@ -119,6 +119,10 @@ operations! {
         ListOrganizationalUnitsForParent = "organizations:ListOrganizationalUnitsForParent",
         ListAccountsForParent = "organizations:ListAccountsForParent",
         ListTagsForResource = "organizations:ListTagsForResource",
+        ListParents = "organizations:ListParents",
+        DescribeOrganizationalUnit = "organizations:DescribeOrganizationalUnit",
+        DescribeAccount = "organizations:DescribeAccount",
+        ListAccounts = "organizations:ListAccounts",
     }
     Sts => {
         GetCallerIdentity = "sts:GetCallerIdentity",

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{GITHUB_COMMENT_LIMIT, TextStyle, drift_shorten, json_document};
+use super::{GITHUB_COMMENT_LIMIT, TextStyle, drift_shorten, json_document, partial_sentence};
 use crate::drift::{DriftReport, Finding};
 use crate::escape::{MdContext, md_message, md_text, visible};
 use crate::expand::{days_in_words, owner_suffix};
@@ -239,6 +239,13 @@ pub fn text(r: &DriftReport, style: TextStyle) -> String {
     if let Some(strategy) = r.read_strategy {
         let _ = writeln!(out, "Assignments {}.", strategy.describe());
     }
+    if let Some(accounts) = &r.partial {
+        let line = format!(
+            "Partial report (--account): {}.",
+            partial_sentence(accounts, "read")
+        );
+        let _ = writeln!(out, "{}", paint("33", &visible(&line)));
+    }
     for s in sections(r) {
         if s.rows.is_empty() {
             continue;
@@ -320,6 +327,14 @@ fn markdown_head(r: &DriftReport, sections: &[Section<'_>]) -> String {
         r.today,
         headline(r)
     );
+    if let Some(accounts) = &r.partial {
+        let line = partial_sentence(accounts, "read");
+        let _ = writeln!(
+            out,
+            "**Partial report** (`--account`): {}.\n",
+            md_message(&line, MdContext::Line)
+        );
+    }
     let _ = writeln!(out, "| section | count | |\n|---|---:|---|");
     for s in sections {
         let status = match (s.rows.is_empty(), s.needs_action) {

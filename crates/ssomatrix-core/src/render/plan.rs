@@ -11,7 +11,7 @@ use crate::ids::AccountId;
 use crate::live::LiveState;
 use crate::plan::{Action, Change, Plan};
 
-use super::{GITHUB_COMMENT_LIMIT, TextStyle, json_document, plan_shorten};
+use super::{GITHUB_COMMENT_LIMIT, TextStyle, json_document, partial_sentence, plan_shorten};
 
 /// The hidden marker that lets a workflow find and update its own comment.
 pub const MARKDOWN_MARKER: &str = "<!-- ssomatrix-plan -->";
@@ -100,6 +100,13 @@ fn text_recovery(plan: &Plan, style: TextStyle) -> String {
 /// that nothing a name holds can move the cursor, recolour or add a line.
 pub fn text(plan: &Plan, style: TextStyle) -> String {
     let mut out = String::new();
+    if let Some(accounts) = &plan.partial {
+        let line = format!(
+            "Partial plan (--account): {}.",
+            partial_sentence(accounts, "read, and none is changed")
+        );
+        let _ = writeln!(out, "{}\n", style.paint("33", &visible(&line)));
+    }
     if plan.is_empty() {
         let _ = writeln!(
             out,
@@ -222,6 +229,14 @@ fn matrix(plan: &Plan, live: &LiveState) -> (String, String) {
 pub(super) fn markdown_head(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{MARKDOWN_MARKER}\n### ssomatrix plan\n");
+    if let Some(accounts) = &plan.partial {
+        let line = partial_sentence(accounts, "read, and none is changed");
+        let _ = writeln!(
+            out,
+            "**Partial plan** (`--account`): {}.\n",
+            md_message(&line, MdContext::Line)
+        );
+    }
     let s = plan.summary;
     let _ = writeln!(
         out,
