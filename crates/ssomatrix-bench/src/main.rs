@@ -3,11 +3,13 @@
 //! in paused tokio time), next to the lower bounds of docs/BENCHMARKS.md
 //! (the service limits behind them: docs/aws-behaviour.md) and to peer
 //! algorithms (Terraform, aws-sso-util) over the same simulator, and a
-//! restore of every desired assignment (`restore`), and the file `import`
-//! writes for the organisation (`import`).
+//! restore of every desired assignment (`restore`), the file `import`
+//! writes for the organisation (`import`), and `apply --account` for one
+//! new account (`account`).
 //!
 //! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
 
+mod account;
 mod apply_bound;
 mod import;
 mod measure;
@@ -21,6 +23,7 @@ use clap::Parser;
 use serde::Serialize;
 use ssomatrix_testkit::org::{SIZES, Size, sized};
 
+use account::AccountRun;
 use import::ImportRun;
 use measure::{ApplyRun, PlanRun};
 use peers::PeerRun;
@@ -59,6 +62,8 @@ struct Report {
     restore: RestoreRun,
     /// The file `ssomatrix import` writes for the live state.
     import: ImportRun,
+    /// One new account given its access by `apply --account`.
+    account: AccountRun,
     baselines: Baselines,
 }
 
@@ -100,6 +105,7 @@ fn run(size: Size) -> anyhow::Result<Report> {
             plan: peers::aws_sso_util_plan(&generated).await?,
         };
         let restore = restore::restore(&generated).await?;
+        let account = account::new_account(&generated, plan.calls).await?;
         Ok(Report {
             size: size.name.to_owned(),
             accounts: size.accounts,
@@ -111,6 +117,7 @@ fn run(size: Size) -> anyhow::Result<Report> {
             apply,
             restore,
             import,
+            account,
             baselines: Baselines {
                 terraform,
                 aws_sso_util,
@@ -197,6 +204,19 @@ fn table(r: &Report) -> String {
         im.changes_beyond_orphans,
         im.cpu_seconds,
         im.peak_rss_mb
+    );
+    let ac = &r.account;
+    let _ = writeln!(
+        out,
+        "apply --account (one new account in {}): {} creates, {} calls ({} reading, {:.2}% of a full plan's), \
+         {:.1} s virtual ({:.1} s reading and planning)",
+        ac.ou_path,
+        ac.creates,
+        ac.calls,
+        ac.read_calls,
+        100.0 * ac.share_of_full_plan_calls,
+        ac.virtual_seconds,
+        ac.read_virtual_seconds
     );
     for (name, run) in [
         ("terraform plan", &r.baselines.terraform.plan),
@@ -322,5 +342,18 @@ mod tests {
             "{:?}",
             r.import
         );
+        // The new account got every create, alone, for a sliver of a full
+        // plan's calls (S is the smallest organisation: the share only falls
+        // as the organisation grows).
+        let account = &r.account;
+        assert!(account.creates > 0);
+        assert_eq!(account.apply.succeeded, account.creates);
+        assert!(account.calls < r.plan.calls / 4, "{account:?}");
+        for op in [
+            "sso:ListAccountsForProvisionedPermissionSet",
+            "organizations:ListAccountsForParent",
+        ] {
+            assert!(!account.read_calls_by_operation.contains_key(op), "{op}");
+        }
     }
 }

@@ -188,9 +188,8 @@ pub enum Stale {
     },
     /// Made from other bytes of the assignments file (digests as quoted).
     OtherFile { saved: String, now: String },
-    /// Made for other accounts than this run's `--account` flags name (or
-    /// for the whole organization, or this run's for it): the account ids
-    /// of each side, `None` for the whole organization.
+    /// Made for other accounts than this run's `--account` name: the ids on
+    /// each side, `None` for the whole organization.
     OtherAccounts {
         saved: Option<Vec<String>>,
         now: Option<Vec<String>>,
@@ -306,14 +305,10 @@ fn other_accounts(doc: &Map<String, Value>, now: &Now<'_>) -> Option<Stale> {
             .collect()
     };
     let saved = doc.get("partial").filter(|v| !v.is_null()).map(ids);
-    let now_ids: Option<Vec<String>> = now
-        .plan
-        .partial
-        .as_ref()
-        .map(|p| p.iter().map(|a| a.id.as_str().to_owned()).collect());
-    (saved != now_ids).then_some(Stale::OtherAccounts {
+    let ids_now = (now.plan.partial.as_ref()).map(|p| p.iter().map(|a| a.id.to_string()).collect());
+    (saved != ids_now).then_some(Stale::OtherAccounts {
         saved,
-        now: now_ids,
+        now: ids_now,
     })
 }
 
@@ -413,7 +408,8 @@ impl fmt::Display for StalePlan {
                 write!(
                     f,
                     "{name} was made with {}, but this run has {}: a saved plan applies to exactly the accounts it \
-                     was made for; pass the same --account flags to apply, or {fix}",
+                     was made for; nothing was applied: run apply with the plan's --account flags, or run \
+                     `ssomatrix plan --out {name}` again with the accounts you mean and review the new plan",
                     flags(saved),
                     flags(now)
                 )

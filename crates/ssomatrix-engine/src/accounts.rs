@@ -88,7 +88,13 @@ pub async fn read_accounts_live_state<S: SsoAdmin, I: IdentityStore, O: Organiza
         account_assignments(client, &live, options, progress),
         provisioned_to_management(client, &live.instance_arn, &live.org, &caller),
     )?;
-    name_principals(client, &live.identity_store_id, &assignments, &mut principals).await?;
+    name_principals(
+        client,
+        &live.identity_store_id,
+        &assignments,
+        &mut principals,
+    )
+    .await?;
     live.principals = principals;
     live.assignments = assignments;
     live.not_provisioned = not_provisioned;
@@ -181,7 +187,9 @@ async fn named_accounts<S: SsoAdmin, I: IdentityStore, O: Organizations>(
                 .await
             {
                 Ok(info) => Ok(info),
-                Err(e) if e.is_absent() => Err(EngineError::from(SelectError::NoSuchId(id.clone()))),
+                Err(e) if e.is_absent() => {
+                    Err(EngineError::from(SelectError::NoSuchId(id.clone())))
+                }
                 Err(e) => Err(EngineError::from(e)),
             }
         })
@@ -274,11 +282,7 @@ async fn read_places<S: SsoAdmin, I: IdentityStore, O: Organizations>(
             OrgChild::Account(_) => None,
         })
         .collect();
-    Ok(Places {
-        root,
-        parents,
-        ous,
-    })
+    Ok(Places { root, parents, ous })
 }
 
 fn no_parent(child: &OrgChild) -> EngineError {

@@ -3,8 +3,7 @@
 use ssomatrix_core::ids::{AccountId, OuId, RootId};
 use ssomatrix_core::org::NodeId;
 use ssomatrix_core::ports::{
-    AccountInfo, ErrorKind, Operation, OrgChild, Organizations, OuInfo, Page, PortError,
-    PortResult,
+    AccountInfo, ErrorKind, Operation, OrgChild, Organizations, OuInfo, Page, PortError, PortResult,
 };
 use ssomatrix_core::snapshot::{SnapshotAccount, SnapshotOu};
 

@@ -15,7 +15,14 @@ use crate::steps::{load_config, read_live_of, today};
 pub async fn drift(args: DriftArgs, no_color: bool) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.config)?;
     let source = Source::open(&args.source).await?;
-    let live = read_live_of(&source, &args.source, &config, &args.accounts.accounts, true).await?;
+    let live = read_live_of(
+        &source,
+        &args.source,
+        &config,
+        &args.accounts.accounts,
+        true,
+    )
+    .await?;
     let mut report = drift::drift(&config, &live, today()?, args.warn_expiring);
     report.read_strategy = Some(match args.source.inventory {
         Inventory::Provisioned => ReadStrategy::Provisioned,

@@ -23,7 +23,14 @@ pub async fn plan(args: PlanArgs, no_color: bool) -> anyhow::Result<ExitCode> {
     let loaded = load_config_bound(&args.config)?;
     let config = &loaded.config;
     let source = Source::open(&args.source).await?;
-    let live = read_live_of(&source, &args.source, config, &args.accounts.accounts, false).await?;
+    let live = read_live_of(
+        &source,
+        &args.source,
+        config,
+        &args.accounts.accounts,
+        false,
+    )
+    .await?;
     let today = today()?;
     let plan = plan_on(config, &live, today)?;
     let saved = policy::saved_plan_json(&plan, today, &loaded.sha256);
