@@ -95,7 +95,7 @@ pub async fn read_live_sets(
     all_sets: bool,
 ) -> anyhow::Result<LiveState> {
     let options = ReadOptions {
-        strategy: strategy(args.inventory),
+        strategy: strategy(args),
         provisioning_status: true,
     };
     let progress = Progress::default();
@@ -110,6 +110,11 @@ pub async fn read_live_sets(
         };
         let live = output::with_progress(&progress, read).await;
         report_calls(&client);
+        if let Ok(read) = &live
+            && let Some(how) = &read.assignment_read
+        {
+            tracing::info!("{}", how.describe());
+        }
         live.map_err(|e| source.explain(e.into()))
     })
 }

@@ -55,6 +55,10 @@ pub enum EngineError {
         name: String,
         count: usize,
     },
+    #[error(
+        "live assignments cannot be read by principal here: {0}; use --inventory provisioned (or exhaustive)"
+    )]
+    ByPrincipalImpossible(String),
     #[error("the organization read from AWS is not a tree: {0}")]
     Org(#[from] ssomatrix_core::org::OrgError),
     #[error("{0}")]
