@@ -9,9 +9,8 @@ use ssomatrix_core::ids::{
 };
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::ports::{
-    AccountPermissionSet, AssignmentOperation, InstanceInfo, Operation, OperationState, Page,
-    PermissionSetInfo, PortResult, PrincipalRef, ProvisionOperation, ProvisionTarget,
-    ProvisioningFilter, SsoAdmin,
+    AssignmentOperation, InstanceInfo, Operation, OperationState, Page, PermissionSetInfo,
+    PortResult, PrincipalRef, ProvisionOperation, ProvisionTarget, ProvisioningFilter, SsoAdmin,
 };
 
 use crate::AwsPorts;
@@ -305,15 +304,22 @@ impl SsoAdmin for AwsPorts {
         &self,
         instance: &InstanceArn,
         principal: &PrincipalRef,
+        account: Option<&AccountId>,
         next_token: Option<String>,
-    ) -> PortResult<Page<AccountPermissionSet>> {
+    ) -> PortResult<Page<Assignment>> {
         const OP: Operation = Operation::ListAccountAssignmentsForPrincipal;
+        let filter = account.map(|a| {
+            aws_sdk_ssoadmin::types::ListAccountAssignmentsFilter::builder()
+                .account_id(a.as_str())
+                .build()
+        });
         let out = self
             .sso
             .list_account_assignments_for_principal()
             .instance_arn(instance.as_str())
             .principal_type(principal_type_to_sdk(principal.principal_type))
             .principal_id(principal.principal_id.as_str())
+            .set_filter(filter)
             .max_results(MAX_RESULTS)
             .set_next_token(next_token)
             .send()
@@ -323,12 +329,14 @@ impl SsoAdmin for AwsPorts {
             .account_assignments()
             .iter()
             .map(|a| {
-                Ok(AccountPermissionSet {
+                Ok(Assignment {
                     account_id: AccountId::new(required("AccountId", a.account_id())?)?,
                     permission_set_arn: PermissionSetArn::new(required(
                         "PermissionSetArn",
                         a.permission_set_arn(),
                     )?)?,
+                    principal_type: principal_type_from_sdk("PrincipalType", a.principal_type())?,
+                    principal_id: PrincipalId::new(required("PrincipalId", a.principal_id())?)?,
                 })
             })
             .collect::<Result<_, AdapterError>>()

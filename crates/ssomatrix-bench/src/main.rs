@@ -12,6 +12,7 @@
 mod account;
 mod apply_bound;
 mod import;
+mod management;
 mod measure;
 mod peers;
 mod restore;
@@ -21,10 +22,11 @@ use std::fmt::Write;
 use anyhow::{Context, anyhow};
 use clap::Parser;
 use serde::Serialize;
-use ssomatrix_testkit::org::{SIZES, Size, sized};
+use ssomatrix_testkit::org::{Generated, SIZES, Size, sized, sized_with_users};
 
 use account::AccountRun;
 use import::ImportRun;
+use management::ManagementPlanRun;
 use measure::{ApplyRun, PlanRun};
 use peers::PeerRun;
 use restore::RestoreRun;
@@ -41,6 +43,10 @@ struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Assign about a tenth of the wanted assignments to users directly
+    /// (three users for every ten accounts), not only to groups.
+    #[arg(long)]
+    users: bool,
     /// Also write the organisation (`snapshot.yaml`, for `--snapshot`) and
     /// the file (`assignments.yaml`) into this directory.
     #[arg(long, value_name = "DIR")]
@@ -53,9 +59,16 @@ struct Report {
     accounts: usize,
     permission_sets: usize,
     groups: usize,
+    users: usize,
     desired_assignments: usize,
     live_assignments: usize,
+    /// The plan read per pair, as a delegated administrator must (one call
+    /// fewer than its: the listing of what is provisioned to the management
+    /// account).
     plan: PlanRun,
+    /// The plan of the management account, which weighs reading per pair
+    /// against reading by principal (`--inventory auto`).
+    plan_management: ManagementPlanRun,
     apply: ApplyRun,
     /// Every desired assignment missing (an identity source switched):
     /// the restore, creates only.
@@ -86,8 +99,8 @@ struct AwsSsoUtil {
 
 /// Generates the organisation of `size` and runs everything on it, in one
 /// paused runtime: virtual time advances only while every task waits.
-fn run(size: Size) -> anyhow::Result<Report> {
-    let generated = sized(size, SEED)?;
+fn run(size: Size, users: bool) -> anyhow::Result<Report> {
+    let generated = organisation(size, users)?;
     // First, while the process is small: its peak RSS is import's own.
     let import = import::measure_import(&generated)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -97,6 +110,7 @@ fn run(size: Size) -> anyhow::Result<Report> {
         .context("building the tokio runtime")?;
     runtime.block_on(async {
         let (plan, apply, the_plan) = measure::ours(&generated).await?;
+        let plan_management = management::plan_management(&generated).await?;
         let terraform = Terraform {
             plan: peers::terraform_plan(&generated).await?,
             apply: peers::terraform_apply(&generated, &the_plan).await?,
@@ -111,9 +125,11 @@ fn run(size: Size) -> anyhow::Result<Report> {
             accounts: size.accounts,
             permission_sets: size.permission_sets,
             groups: size.groups,
+            users: generated.snapshot.users.len(),
             desired_assignments: generated.desired.len(),
             live_assignments: generated.snapshot.assignments.len(),
             plan,
+            plan_management,
             apply,
             restore,
             import,
@@ -126,15 +142,25 @@ fn run(size: Size) -> anyhow::Result<Report> {
     })
 }
 
+/// The organisation of `size`, with users when asked.
+fn organisation(size: Size, users: bool) -> anyhow::Result<Generated> {
+    Ok(if users {
+        sized_with_users(size, SEED)?
+    } else {
+        sized(size, SEED)?
+    })
+}
+
 fn table(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "size {}: {} accounts, {} permission sets, {} groups; {} assignments wanted, {} live",
+        "size {}: {} accounts, {} permission sets, {} groups, {} users; {} assignments wanted, {} live",
         r.size.to_uppercase(),
         r.accounts,
         r.permission_sets,
         r.groups,
+        r.users,
         r.desired_assignments,
         r.live_assignments
     );
@@ -157,6 +183,26 @@ fn table(r: &Report) -> String {
         p.peak_rss_mb,
         p.creates,
         p.deletes
+    );
+    let m = &r.plan_management;
+    let _ = writeln!(
+        out,
+        "plan (management account): read {}, {} calls ({} sso-admin; bound {}, {:.2}x), {:.1} s virtual, \
+         bound {:.1} s ({:.2}x; sso-admin {:.1} s, organizations {:.1} s); estimated sso-admin calls per pair {}, by principal {}; {} principals",
+        m.strategy.as_str(),
+        m.calls,
+        m.sso_calls,
+        m.lower_bound_calls,
+        ratio(m.sso_calls as f64, m.lower_bound_calls as f64),
+        m.virtual_seconds,
+        m.lower_bound_seconds,
+        ratio(m.virtual_seconds, m.lower_bound_seconds),
+        m.sso_bound_seconds,
+        m.organizations_bound_seconds,
+        m.per_pair_calls_estimate,
+        m.by_principal_calls_estimate
+            .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+        m.principals
     );
     let a = &r.apply;
     let _ = writeln!(
@@ -235,9 +281,10 @@ fn table(r: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "plan calls: terraform {:.2}x ours, aws-sso-util {:.2}x ours",
+        "plan calls: terraform {:.2}x ours, aws-sso-util {:.2}x ours; terraform {:.2}x ours from the management account",
         ratio(r.baselines.terraform.plan.calls as f64, p.calls as f64),
-        ratio(r.baselines.aws_sso_util.plan.calls as f64, p.calls as f64)
+        ratio(r.baselines.aws_sso_util.plan.calls as f64, p.calls as f64),
+        ratio(r.baselines.terraform.plan.calls as f64, m.calls as f64)
     );
     let _ = writeln!(out, "calls by operation (plan / apply):");
     let ops: std::collections::BTreeSet<&String> = p
@@ -270,7 +317,7 @@ fn main() -> anyhow::Result<()> {
         )
     })?;
     if let Some(dir) = &args.write {
-        let generated = sized(size, SEED)?;
+        let generated = organisation(size, args.users)?;
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         // JSON is YAML, so the snapshot loads as a snapshot file.
         let snapshot = serde_json::to_string_pretty(&generated.snapshot)?;
@@ -282,7 +329,7 @@ fn main() -> anyhow::Result<()> {
             std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         }
     }
-    let report = run(size)?;
+    let report = run(size, args.users)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -297,7 +344,7 @@ mod tests {
 
     #[test]
     fn the_small_benchmark_runs_within_its_bounds() {
-        let r = run(Size::named("s").unwrap()).unwrap();
+        let r = run(Size::named("s").unwrap(), false).unwrap();
         // Reading can do no better than one listing per pair and set.
         assert!(r.plan.sso_calls >= r.plan.lower_bound_calls);
         assert!(r.plan.virtual_seconds >= r.plan.lower_bound_seconds);
@@ -318,6 +365,24 @@ mod tests {
         ] {
             assert!(json["plan"][key].is_number(), "plan.{key}");
         }
+        // The management account's plan read the cheaper way, within the
+        // bound of that way, and planned what the per-pair plan planned but
+        // the deletes of deleted principals' assignments.
+        let m = &r.plan_management;
+        let estimates = (
+            m.per_pair_calls_estimate,
+            m.by_principal_calls_estimate.unwrap(),
+        );
+        assert_eq!(
+            m.strategy,
+            ssomatrix_core::live::ReadWay::ByPrincipal,
+            "{m:?}"
+        );
+        assert!(estimates.1 < estimates.0, "{m:?}");
+        assert!(m.sso_calls >= m.lower_bound_calls, "{m:?}");
+        assert!(m.virtual_seconds >= m.lower_bound_seconds, "{m:?}");
+        assert_eq!(m.creates, r.plan.creates);
+        assert_eq!(json["plan_management"]["strategy"], "by_principal");
         // The service's cap of 10 outstanding operations held, and was used.
         let most = json["apply"]["max_outstanding"].as_u64().unwrap();
         assert!((1..=10).contains(&most), "{most}");

@@ -51,6 +51,15 @@ pub fn calls_since(sim: &Simulator, before: &BTreeMap<Operation, u64>) -> BTreeM
         .collect()
 }
 
+/// The sso-admin calls among `calls`.
+pub fn sso_calls(calls: &BTreeMap<Operation, u64>) -> u64 {
+    calls
+        .iter()
+        .filter(|(op, _)| op.service() == Service::SsoAdmin)
+        .map(|(_, n)| n)
+        .sum()
+}
+
 /// Calls by IAM action, as the report names them.
 pub fn by_action(calls: &BTreeMap<Operation, u64>) -> BTreeMap<String, u64> {
     calls.iter().map(|(op, n)| (op.to_string(), *n)).collect()
@@ -189,11 +198,7 @@ pub async fn ours(generated: &Generated) -> anyhow::Result<(PlanRun, ApplyRun, P
     let bound_calls = pairs.len() as u64 + sets;
     let plan_run = PlanRun {
         calls: by_op.values().sum(),
-        sso_calls: by_op
-            .iter()
-            .filter(|(op, _)| op.service() == Service::SsoAdmin)
-            .map(|(_, n)| n)
-            .sum(),
+        sso_calls: sso_calls(&by_op),
         calls_by_operation: by_action(&by_op),
         virtual_seconds,
         lower_bound_seconds: bound_calls as f64 / budget.sso_tps,

@@ -123,8 +123,17 @@ pub struct SourceArgs {
     /// listed there, which AWS states only for successful creates (not for
     /// creates in progress or failed provisioning). `exhaustive` lists every
     /// account × permission set: slower, and makes no such assumption.
-    #[arg(long, value_enum, default_value_t = Inventory::Provisioned)]
-    pub inventory: Inventory,
+    /// `principal` lists each group and user's assignments
+    /// (ListAccountAssignmentsForPrincipal): management account only, and it
+    /// cannot see assignments of principals deleted from the identity store
+    /// (`drift` lists those). `auto` reads by principal where that costs
+    /// fewer calls than `provisioned` and the caller is the management
+    /// account, else as `provisioned`; `-v` and the JSON plan say which read
+    /// was used and what each would have cost. Default: `auto` against AWS;
+    /// `provisioned` with --snapshot, where reading costs nothing. `drift`
+    /// and `export` read `auto` as `provisioned` and refuse `principal`.
+    #[arg(long, value_enum)]
+    pub inventory: Option<Inventory>,
 }
 
 /// Which accounts a run covers.
@@ -148,8 +157,10 @@ fn parse_account(s: &str) -> Result<AccountSelector, String> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Inventory {
+    Auto,
     Provisioned,
     Exhaustive,
+    Principal,
 }
 
 #[derive(Debug, Args)]

@@ -125,10 +125,24 @@ pub fn load_snapshot(path: &Path) -> anyhow::Result<Simulator> {
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-pub fn strategy(inventory: Inventory) -> ssomatrix_engine::InventoryStrategy {
-    match inventory {
-        Inventory::Provisioned => ssomatrix_engine::InventoryStrategy::Provisioned,
-        Inventory::Exhaustive => ssomatrix_engine::InventoryStrategy::Exhaustive,
+/// The read `--inventory` asks for; without it, `auto` against AWS and
+/// `provisioned` offline, where reading costs nothing and a read per pair
+/// also finds the assignments of deleted principals.
+pub fn inventory(args: &SourceArgs) -> Inventory {
+    args.inventory.unwrap_or(if args.snapshot.is_some() {
+        Inventory::Provisioned
+    } else {
+        Inventory::Auto
+    })
+}
+
+pub fn strategy(args: &SourceArgs) -> ssomatrix_engine::InventoryStrategy {
+    use ssomatrix_engine::InventoryStrategy as S;
+    match inventory(args) {
+        Inventory::Auto => S::Cheapest,
+        Inventory::Provisioned => S::Provisioned,
+        Inventory::Exhaustive => S::Exhaustive,
+        Inventory::Principal => S::ByPrincipal,
     }
 }
 

@@ -111,7 +111,7 @@ pub async fn read_live_of(
     all_sets: bool,
 ) -> anyhow::Result<LiveState> {
     let options = ReadOptions {
-        strategy: strategy(args.inventory),
+        strategy: strategy(args),
         provisioning_status: true,
     };
     let progress = Progress::default();
@@ -129,6 +129,11 @@ pub async fn read_live_of(
         };
         let live = output::with_progress(&progress, read).await;
         report_calls(&client);
+        if let Ok(read) = &live
+            && let Some(how) = &read.assignment_read
+        {
+            tracing::info!("{}", how.describe());
+        }
         live.map_err(|e| source.explain(e.into()))
     })
 }
@@ -142,7 +147,7 @@ pub async fn read_live_with_members(
     config: &Config,
 ) -> anyhow::Result<(LiveState, Memberships)> {
     let options = ReadOptions {
-        strategy: strategy(args.inventory),
+        strategy: strategy(args),
         provisioning_status: false,
     };
     let progress = Progress::default();

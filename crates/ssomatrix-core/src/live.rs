@@ -63,6 +63,55 @@ impl Principals {
     }
 }
 
+/// The two ways of finding live assignments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadWay {
+    /// `ListAccountAssignments` for each (account, permission set) pair that
+    /// can hold assignments.
+    PerPair,
+    /// `ListAccountAssignmentsForPrincipal` for each group and user of the
+    /// identity store: it cannot see assignments of deleted principals.
+    ByPrincipal,
+}
+
+impl ReadWay {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadWay::PerPair => "per (account, permission set) pair",
+            ReadWay::ByPrincipal => "by principal",
+        }
+    }
+}
+
+/// Which way the reader found the live assignments and what each way would
+/// have cost, when it weighed them (or was told to read by principal).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentRead {
+    pub used: ReadWay,
+    /// Estimated sso-admin calls of reading per pair.
+    pub per_pair_calls: u64,
+    /// Estimated sso-admin calls of reading by principal; absent when the
+    /// caller may not (only the management account may).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_principal_calls: Option<u64>,
+}
+
+impl AssignmentRead {
+    /// One sentence for a person, starting lower case.
+    pub fn describe(&self) -> String {
+        let by_principal = match self.by_principal_calls {
+            Some(n) => format!("about {n} by principal"),
+            None => "by principal not allowed: only the management account may".to_owned(),
+        };
+        format!(
+            "assignments read {} (estimated sso-admin calls: about {} per pair, {by_principal})",
+            self.used.as_str(),
+            self.per_pair_calls
+        )
+    }
+}
+
 /// Everything the planner needs from the instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveState {
@@ -86,6 +135,9 @@ pub struct LiveState {
     pub read_permission_sets: BTreeSet<PermissionSetArn>,
     /// Accounts where a permission set is `LATEST_PERMISSION_SET_NOT_PROVISIONED`.
     pub not_provisioned: BTreeMap<PermissionSetArn, BTreeSet<AccountId>>,
+    /// How the assignments were found, when the reader weighed the ways;
+    /// `None` for a read told to go per pair, and for a snapshot.
+    pub assignment_read: Option<AssignmentRead>,
 }
 
 impl LiveState {

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::date::Date;
 use crate::expand::expand;
 use crate::ids::{AccountId, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType};
-use crate::live::{Assignment, LiveState};
+use crate::live::{Assignment, AssignmentRead, LiveState};
 use crate::resolve::{Resolution, resolve};
 use crate::scope::Scope;
 use crate::yaml::Diagnostic;
@@ -132,6 +132,9 @@ pub enum WarningKind {
     /// The caller is a delegated administrator and some changes or
     /// reprovisionings need the management account's credentials.
     DelegatedAdministrator,
+    /// Live assignments were read by principal, which cannot see those of
+    /// deleted principals.
+    ReadByPrincipal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +198,11 @@ pub struct Plan {
     pub max_deletes: u32,
     /// SHA-256 of the live state the plan was computed from.
     pub fingerprint: String,
+    /// How the live assignments were read and what each way would have
+    /// cost, when the reader weighed them (`--inventory auto`, the default
+    /// against AWS); absent otherwise, as for a snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<AssignmentRead>,
 }
 
 impl Plan {
@@ -279,6 +287,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
         recreated,
         max_deletes: config.max_deletes,
         fingerprint: fingerprint(config, live),
+        read: live.assignment_read.clone(),
     })
 }
 

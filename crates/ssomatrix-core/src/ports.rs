@@ -271,14 +271,6 @@ pub struct PrincipalRef {
     pub principal_id: PrincipalId,
 }
 
-/// An (account, permission set) pair, as `ListAccountAssignmentsForPrincipal`
-/// returns it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AccountPermissionSet {
-    pub account_id: AccountId,
-    pub permission_set_arn: PermissionSetArn,
-}
-
 /// `ProvisioningStatus` filter of the provisioned-account listings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProvisioningFilter {
@@ -398,12 +390,18 @@ pub trait SsoAdmin: Send + Sync {
         next_token: Option<String>,
     ) -> impl Future<Output = PortResult<Page<PrincipalRef>>> + Send;
 
+    /// Every assignment `principal` holds (`AccountAssignmentForPrincipal`:
+    /// account, permission set, and the principal the service names, kept
+    /// because the API reference does not say that it is always the one
+    /// asked for), only in `account` when given (the API's `Filter`). AWS
+    /// answers it only from the management account.
     fn list_account_assignments_for_principal(
         &self,
         instance: &InstanceArn,
         principal: &PrincipalRef,
+        account: Option<&AccountId>,
         next_token: Option<String>,
-    ) -> impl Future<Output = PortResult<Page<AccountPermissionSet>>> + Send;
+    ) -> impl Future<Output = PortResult<Page<Assignment>>> + Send;
 
     fn create_account_assignment(
         &self,

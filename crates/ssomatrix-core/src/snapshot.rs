@@ -288,6 +288,7 @@ impl Snapshot {
                 .filter(|p| !p.not_provisioned_accounts.is_empty())
                 .map(|p| (p.arn.clone(), p.not_provisioned_accounts.clone()))
                 .collect(),
+            assignment_read: None,
         })
     }
 }

@@ -62,6 +62,7 @@ fn plan_with(changes: usize) -> Plan {
         recreated: vec![],
         max_deletes: 10,
         fingerprint: "0".repeat(64),
+        read: None,
     }
 }
 

@@ -81,6 +81,7 @@ pub async fn read_accounts_live_state<S: SsoAdmin, I: IdentityStore, O: Organiza
         assignments: BTreeSet::new(),
         read_permission_sets: read,
         not_provisioned: BTreeMap::new(),
+        assignment_read: None,
     };
     let names = partial::principals_needed(config, &live);
     let (mut principals, (assignments, not_provisioned), management_sets) = futures::try_join!(
@@ -336,7 +337,11 @@ async fn account_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     };
     let accounts: Vec<AccountId> = live.org.accounts().map(|a| a.id.clone()).collect();
     let provisioned: Vec<(AccountId, Vec<PermissionSetArn>)> = match options.strategy {
-        InventoryStrategy::Provisioned => {
+        // A few named accounts: their own provisioned sets are the fewest
+        // listings whichever way the whole organisation would be read.
+        InventoryStrategy::Provisioned
+        | InventoryStrategy::ByPrincipal
+        | InventoryStrategy::Cheapest => {
             futures::stream::iter(accounts.iter().cloned())
                 .map(|a| listed(a, None))
                 .buffer_unordered(client.budget.concurrency)

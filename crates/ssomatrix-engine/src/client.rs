@@ -302,8 +302,26 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
         &self,
         op: Operation,
         max_retries: u32,
-        mut f: F,
+        f: F,
     ) -> PortResult<Vec<T>>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: Future<Output = PortResult<Page<T>>>,
+    {
+        let all = self.pages_while(op, max_retries, f, |_| true).await?;
+        // `keep_going` never stops it.
+        Ok(all.unwrap_or_default())
+    }
+
+    /// Follows `NextToken`s while `keep_going`, asked after each page with
+    /// that page's items, says so: every item, or `None` once it said stop.
+    pub async fn pages_while<T, F, Fut>(
+        &self,
+        op: Operation,
+        max_retries: u32,
+        mut f: F,
+        mut keep_going: impl FnMut(&[T]) -> bool,
+    ) -> PortResult<Option<Vec<T>>>
     where
         F: FnMut(Option<String>) -> Fut,
         Fut: Future<Output = PortResult<Page<T>>>,
@@ -314,7 +332,11 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
             let page = self
                 .call_retrying(op, max_retries, || f(token.clone()))
                 .await?;
+            let go_on = keep_going(&page.items);
             out.extend(page.items);
+            if !go_on && page.next_token.is_some() {
+                return Ok(None);
+            }
             match page.next_token {
                 Some(next) if Some(&next) == token.as_ref() => {
                     return Err(PortError::new(
@@ -324,7 +346,7 @@ impl<S: SsoAdmin, I: IdentityStore, O: Organizations> Client<S, I, O> {
                     ));
                 }
                 Some(next) => token = Some(next),
-                None => return Ok(out),
+                None => return Ok(Some(out)),
             }
         }
         Err(PortError::new(

@@ -60,6 +60,10 @@ pub enum EngineError {
     /// An `--account` that does not name exactly one account.
     #[error(transparent)]
     Select(#[from] ssomatrix_core::partial::SelectError),
+    #[error(
+        "live assignments cannot be read by principal here: {0}; use --inventory provisioned (or exhaustive)"
+    )]
+    ByPrincipalImpossible(String),
     #[error("the organization read from AWS is not a tree: {0}")]
     Org(#[from] ssomatrix_core::org::OrgError),
     #[error("{0}")]

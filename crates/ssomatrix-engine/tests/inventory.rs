@@ -239,6 +239,7 @@ fn expected_calls(
             .accounts()
             .flat_map(|a| read.iter().map(move |ps| (a.id.clone(), ps)))
             .collect(),
+        other => panic!("this counts the per-pair reads only, not {other:?}"),
     };
     let unknown: BTreeSet<_> = live
         .assignments

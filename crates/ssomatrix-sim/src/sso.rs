@@ -6,9 +6,9 @@ use tokio::time::Instant;
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::ports::{
-    AccountPermissionSet, AssignmentOperation, ErrorKind, InstanceInfo, Operation, OperationState,
-    Page, PermissionSetInfo, PortError, PortResult, PrincipalRef, ProvisionOperation,
-    ProvisionTarget, ProvisioningFilter, SsoAdmin,
+    AssignmentOperation, ErrorKind, InstanceInfo, Operation, OperationState, Page,
+    PermissionSetInfo, PortError, PortResult, PrincipalRef, ProvisionOperation, ProvisionTarget,
+    ProvisioningFilter, SsoAdmin,
 };
 
 use crate::writes::OpKind;
@@ -155,19 +155,27 @@ impl SsoAdmin for Simulator {
         &self,
         instance: &InstanceArn,
         principal: &PrincipalRef,
+        account: Option<&AccountId>,
         next_token: Option<String>,
-    ) -> PortResult<Page<AccountPermissionSet>> {
+    ) -> PortResult<Page<Assignment>> {
         const OP: Operation = Operation::ListAccountAssignmentsForPrincipal;
         self.list(OP, next_token, page_size::SSO_ADMIN, |st| {
             st.check_instance(OP, instance)?;
-            // Sorted by (account, permission set): the index's order.
+            st.check_management_caller(OP)?;
+            // Sorted by (account, permission set): the index's order. The
+            // simulator keeps no group memberships, so a user's listing holds
+            // its own assignments only.
             Ok(st
                 .assignments
                 .iter()
-                .filter(|(_, principals)| principals.contains(principal))
-                .map(|((account, ps), _)| AccountPermissionSet {
+                .filter(|((a, _), principals)| {
+                    account.is_none_or(|want| want == a) && principals.contains(principal)
+                })
+                .map(|((account, ps), _)| Assignment {
                     account_id: account.clone(),
                     permission_set_arn: ps.clone(),
+                    principal_type: principal.principal_type,
+                    principal_id: principal.principal_id.clone(),
                 })
                 .collect())
         })

@@ -158,6 +158,26 @@ impl State {
             .any(|a| a.id == *id)
     }
 
+    /// Calls AWS answers only from the management account
+    /// (`ListAccountAssignmentsForPrincipal`: "must be called from the
+    /// management account"). The API reference does not say what a
+    /// delegated administrator gets; the simulator answers
+    /// `AccessDeniedException`, one of the errors the operation lists.
+    pub(crate) fn check_management_caller(&self, op: Operation) -> PortResult<()> {
+        let mgmt = &self.snapshot.organization.management_account_id;
+        match self.snapshot.caller_account_id.as_ref() {
+            Some(caller) if caller != mgmt => Err(PortError::new(
+                op,
+                ErrorKind::AccessDenied,
+                format!(
+                    "{op} must be called from the management account {mgmt}; \
+                     account {caller} is a delegated administrator"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// A delegated administrator (a snapshot's `caller_account_id` that is
     /// not the management account) may not create, delete or provision
     /// anything of a permission set provisioned to the management account,

@@ -15,9 +15,9 @@ use ssomatrix_core::live::Assignment;
 use ssomatrix_core::org::NodeId;
 use ssomatrix_core::ports::Operation;
 use ssomatrix_core::ports::{
-    AccountInfo, AccountPermissionSet, AssignmentOperation, ErrorKind, IdentityStore, InstanceInfo,
-    OperationState, Organizations, OuInfo, Page, PortResult, PrincipalRef, ProvisionTarget,
-    ProvisioningFilter, SsoAdmin,
+    AccountInfo, AssignmentOperation, ErrorKind, IdentityStore, InstanceInfo, OperationState,
+    Organizations, OuInfo, Page, PortResult, PrincipalRef, ProvisionTarget, ProvisioningFilter,
+    SsoAdmin,
 };
 use ssomatrix_core::snapshot::Snapshot;
 
@@ -184,8 +184,9 @@ pub async fn check_account_assignments<S: SsoAdmin>(sso: &S, expected: &Snapshot
     );
 }
 
-/// ListAccountAssignmentsForPrincipal returns every (account, permission set)
-/// of each principal, of deleted ones too.
+/// ListAccountAssignmentsForPrincipal returns every assignment of each
+/// principal, of deleted ones too (asked by id), naming that principal; with
+/// an account filter, only those in that account.
 pub async fn check_assignments_for_principal<S: SsoAdmin>(sso: &S, expected: &Snapshot) {
     let instance = &expected.instance_arn;
     let mut principals: BTreeSet<(PrincipalType, PrincipalId)> = deleted_principals(expected);
@@ -201,26 +202,49 @@ pub async fn check_assignments_for_principal<S: SsoAdmin>(sso: &S, expected: &Sn
             .iter()
             .map(|u| (PrincipalType::User, u.id.clone())),
     );
+    let mut filtered = 0;
     for (kind, id) in principals {
         let principal = PrincipalRef {
             principal_type: kind,
             principal_id: id.clone(),
         };
-        let (pairs, _) = collect("ListAccountAssignmentsForPrincipal", |t| {
-            sso.list_account_assignments_for_principal(instance, &principal, t)
+        let (found, _) = collect("ListAccountAssignmentsForPrincipal", |t| {
+            sso.list_account_assignments_for_principal(instance, &principal, None, t)
         })
         .await;
-        let want: Vec<_> = expected
+        let want: Vec<Assignment> = expected
             .assignments
             .iter()
             .filter(|a| a.principal_type == kind && a.principal_id == id)
-            .map(|a| AccountPermissionSet {
-                account_id: a.account_id.clone(),
-                permission_set_arn: a.permission_set_arn.clone(),
-            })
+            .cloned()
             .collect();
-        assert_eq!(sorted(pairs), sorted(want), "assignments of {kind} {id}");
+        assert_eq!(
+            sorted(found),
+            sorted(want.clone()),
+            "assignments of {kind} {id}"
+        );
+        if let Some(account) = want.first().map(|a| a.account_id.clone()) {
+            let account = &account;
+            let (in_account, _) = collect("ListAccountAssignmentsForPrincipal", |t| {
+                sso.list_account_assignments_for_principal(instance, &principal, Some(account), t)
+            })
+            .await;
+            let want_there: Vec<Assignment> = want
+                .into_iter()
+                .filter(|a| a.account_id == *account)
+                .collect();
+            assert_eq!(
+                sorted(in_account),
+                sorted(want_there),
+                "assignments of {kind} {id} in {account}"
+            );
+            filtered += 1;
+        }
     }
+    assert!(
+        filtered > 0,
+        "no principal with an assignment to filter by account"
+    );
 }
 
 /// Names resolve to ids and back; unknown names and deleted ids are `None`;

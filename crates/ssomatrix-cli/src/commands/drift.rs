@@ -9,7 +9,7 @@ use ssomatrix_core::render::{self, TextStyle};
 use super::EXIT_CHANGES;
 use crate::cli::{DriftArgs, Inventory, PlanFormat};
 use crate::output;
-use crate::source::Source;
+use crate::source::{Source, inventory};
 use crate::steps::{load_config, read_live_of, today};
 
 pub async fn drift(args: DriftArgs, no_color: bool) -> anyhow::Result<ExitCode> {
@@ -24,9 +24,12 @@ pub async fn drift(args: DriftArgs, no_color: bool) -> anyhow::Result<ExitCode> 
     )
     .await?;
     let mut report = drift::drift(&config, &live, today()?, args.warn_expiring);
-    report.read_strategy = Some(match args.source.inventory {
-        Inventory::Provisioned => ReadStrategy::Provisioned,
+    // The reader refused `principal` and read `auto` as `provisioned`.
+    report.read_strategy = Some(match inventory(&args.source) {
         Inventory::Exhaustive => ReadStrategy::Exhaustive,
+        Inventory::Auto | Inventory::Provisioned | Inventory::Principal => {
+            ReadStrategy::Provisioned
+        }
     });
     let out = match args.format {
         PlanFormat::Text => render::drift::text(

@@ -28,7 +28,7 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let options = ReadOptions {
-        strategy: strategy(args.source.inventory),
+        strategy: strategy(&args.source),
         provisioning_status: true,
     };
     let progress = Progress::default();

@@ -8,7 +8,7 @@ use crate::classify::{Class, Classification};
 use crate::config::{Config, ScopeSets};
 use crate::expand::{Expansion, days_in_words, owner_suffix};
 use crate::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
-use crate::live::LiveState;
+use crate::live::{LiveState, ReadWay};
 use crate::policy::DeleteBudget;
 use crate::resolve::Resolution;
 use crate::scope::Scope;
@@ -43,12 +43,28 @@ pub(super) fn warnings(f: &Facts<'_>) -> Vec<Warning> {
     out.extend(management_account(f.live, f.changes));
     out.extend(outside_scope(f.config, f.resolution, f.scope));
     out.extend(out_of_sync(f.live, f.scope));
+    out.extend(read_by_principal(f.live));
     out.sort_by(|a, b| (a.kind, &a.message).cmp(&(b.kind, &b.message)));
     out
 }
 
 fn warning(kind: WarningKind, message: String) -> Warning {
     Warning { kind, message }
+}
+
+/// A read by principal asks for the principals the identity store lists, so
+/// it cannot find the assignments of deleted ones: the plan says who can.
+fn read_by_principal(live: &LiveState) -> Option<Warning> {
+    let read = live.assignment_read.as_ref()?;
+    (read.used == ReadWay::ByPrincipal).then(|| {
+        warning(
+            WarningKind::ReadByPrincipal,
+            "live assignments were read by principal (ListAccountAssignmentsForPrincipal, the fewer calls here), \
+             which cannot see assignments of principals deleted from the identity store: this plan deletes none of them; \
+             `ssomatrix drift` reads per pair and lists them, and `--inventory provisioned` plans their deletion"
+                .to_owned(),
+        )
+    })
 }
 
 fn empty_targets(resolution: &Resolution<'_>) -> Vec<Warning> {

@@ -27,19 +27,21 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations + S
     let instance = discover_instance(client, instance).await?;
     let store = instance.identity_store_id;
     let arn = instance.instance_arn;
-    // Export always records which accounts are out of sync.
+    // Export always records which accounts are out of sync, and reads per
+    // pair: a snapshot must hold the assignments of deleted principals too.
     let options = ReadOptions {
         provisioning_status: true,
-        ..options.clone()
+        strategy: options.strategy.per_pair("export")?,
     };
     let (caller, org, sets, groups, users) = futures::try_join!(
         read_caller(client),
-        read_org(client, true, progress),
+        read_org(client, true, None, progress),
         read_sets_and_assignments(
             client,
             &arn,
             |all| all.keys().cloned().collect(),
             &options,
+            None,
             progress
         ),
         async {
@@ -59,6 +61,7 @@ pub async fn export_snapshot<S: SsoAdmin, I: IdentityStore, O: Organizations + S
         assignments,
         not_provisioned,
     } = sets;
+    let (assignments, _, _) = assignments.split();
     let assignments = assignments_in_org(client, &arn, &org, &read, assignments, progress).await?;
     let principal = |(id, name)| SnapshotPrincipal::new(id, name);
     let mut snapshot = Snapshot {

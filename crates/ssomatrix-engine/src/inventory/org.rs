@@ -13,17 +13,30 @@ use super::Progress;
 use crate::EngineError;
 use crate::client::Client;
 
-pub(crate) async fn read_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+/// The management account (`DescribeOrganization`).
+pub(crate) async fn management_account<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
-    with_tags: bool,
-    progress: &Progress,
-) -> Result<OrgTree, EngineError> {
+) -> Result<AccountId, EngineError> {
     let org = &client.ports.org;
-    let management = client
+    Ok(client
         .call(Operation::DescribeOrganization, || {
             org.describe_organization()
         })
-        .await?;
+        .await?)
+}
+
+/// The organization; `management` when already known (else read here).
+pub(crate) async fn read_org<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    with_tags: bool,
+    management: Option<AccountId>,
+    progress: &Progress,
+) -> Result<OrgTree, EngineError> {
+    let org = &client.ports.org;
+    let management = match management {
+        Some(known) => known,
+        None => management_account(client).await?,
+    };
     let roots = client
         .all_pages(Operation::ListRoots, |t| org.list_roots(t))
         .await?;

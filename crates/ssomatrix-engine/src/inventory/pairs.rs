@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn};
-use ssomatrix_core::live::Assignment;
+use ssomatrix_core::live::{Assignment, AssignmentRead};
 use ssomatrix_core::org::OrgTree;
 use ssomatrix_core::ports::{
     IdentityStore, Operation, Organizations, PortError, ProvisioningFilter, SsoAdmin,
 };
 
+use super::weigh::{Listed, Ways, Weighed, read_weighed};
 use super::{InventoryStrategy, Progress, ReadOptions};
 use crate::EngineError;
 use crate::client::Client;
@@ -39,9 +40,12 @@ pub(crate) async fn read_permission_sets<S: SsoAdmin, I: IdentityStore, O: Organ
     Ok(described.into_iter().map(|p| (p.arn, p.name)).collect())
 }
 
+/// An (account, permission set) pair.
+pub(crate) type Pair = (AccountId, PermissionSetArn);
+
 /// The (account, permission set) pairs where each of `permission_sets` is
 /// provisioned: the only pairs that can hold assignments.
-async fn provisioned_pairs<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+pub(crate) async fn provisioned_pairs<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     instance: &InstanceArn,
     permission_sets: &BTreeSet<PermissionSetArn>,
@@ -124,20 +128,26 @@ pub(crate) async fn read_sets_and_assignments<S: SsoAdmin, I: IdentityStore, O: 
     instance: &InstanceArn,
     which: impl FnOnce(&BTreeMap<PermissionSetArn, String>) -> BTreeSet<PermissionSetArn>,
     options: &ReadOptions,
+    ways: Option<Ways<'_>>,
     progress: &Progress,
 ) -> Result<SetsAndAssignments, EngineError> {
     let permission_sets = read_permission_sets(client, instance).await?;
     let read = which(&permission_sets);
     let (assignments, not_provisioned) = futures::try_join!(
         async {
-            match options.strategy {
-                InventoryStrategy::Provisioned => {
+            match (options.strategy, ways) {
+                (InventoryStrategy::Exhaustive, _) => Ok(Found::Later),
+                (InventoryStrategy::Cheapest | InventoryStrategy::ByPrincipal, Some(ways)) => {
+                    read_weighed(client, instance, &read, ways, progress)
+                        .await
+                        .map(Found::Weighed)
+                }
+                _ => {
                     let pairs = provisioned_pairs(client, instance, &read, progress).await?;
                     read_assignments(client, instance, pairs, progress)
                         .await
-                        .map(Some)
+                        .map(Found::PerPair)
                 }
-                InventoryStrategy::Exhaustive => Ok(None),
             }
         },
         async {
@@ -159,9 +169,36 @@ pub(crate) async fn read_sets_and_assignments<S: SsoAdmin, I: IdentityStore, O: 
 pub(crate) struct SetsAndAssignments {
     pub(crate) permission_sets: BTreeMap<PermissionSetArn, String>,
     pub(crate) read: BTreeSet<PermissionSetArn>,
-    /// `None` for the exhaustive strategy, which needs the organization first.
-    pub(crate) assignments: Option<BTreeSet<Assignment>>,
+    pub(crate) assignments: Found,
     pub(crate) not_provisioned: BTreeMap<PermissionSetArn, BTreeSet<AccountId>>,
+}
+
+/// The live assignments as far as they could be read before the
+/// organization was.
+pub(crate) enum Found {
+    PerPair(BTreeSet<Assignment>),
+    /// Read the cheaper way, with what each way would have cost.
+    Weighed(Weighed),
+    /// Not yet: the exhaustive strategy needs the organization's accounts.
+    Later,
+}
+
+impl Found {
+    /// The assignments read so far (`None`: later), how they were read when
+    /// the ways were weighed, and the principals listed on the way.
+    pub(crate) fn split(
+        self,
+    ) -> (
+        Option<BTreeSet<Assignment>>,
+        Option<AssignmentRead>,
+        Vec<Listed>,
+    ) {
+        match self {
+            Found::PerPair(found) => (Some(found), None, Vec::new()),
+            Found::Weighed(w) => (Some(w.assignments), Some(w.read), w.listed),
+            Found::Later => (None, None, Vec::new()),
+        }
+    }
 }
 
 /// The live assignments of accounts in the organization: those already read,

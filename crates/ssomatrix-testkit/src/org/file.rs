@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use ssomatrix_core::config::Config;
+use ssomatrix_core::org::NodeId;
 use ssomatrix_core::snapshot::SnapshotPermissionSet;
 
 use super::tree::Tree;
@@ -105,9 +106,57 @@ pub(super) fn teams_file(org: &Org, tree: &Tree) -> Result<(String, Config)> {
             team_set(2 * t + 1),
         );
     }
+    user_rules(org, tree, &team_set, &mut text);
     let config = Config::parse("generated.yaml", &text)
         .map_err(|e| GenerateError(format!("generated file: {e}")))?;
     Ok((text, config))
+}
+
+/// How many accounts of its team's OU each user is assigned in.
+const ACCOUNTS_A_USER: usize = 2;
+
+/// Direct user assignments, when the organisation has users: user `u` gets
+/// the developers' permission set of team `u mod teams` in two accounts of
+/// that team's OU (the `u`th and the next, by name), as an exception with an
+/// owner and an end date. Draws nothing from the generator's random stream,
+/// so an organisation without users is generated as before.
+fn user_rules<'s>(
+    org: &Org,
+    tree: &Tree,
+    team_set: &dyn Fn(usize) -> &'s String,
+    text: &mut String,
+) {
+    if tree.teams.is_empty() {
+        return;
+    }
+    let accounts_of = |node: &NodeId| -> Vec<&str> {
+        org.snapshot
+            .organization
+            .accounts
+            .iter()
+            .filter(|a| a.parent == *node)
+            .map(|a| a.name.as_str())
+            .collect()
+    };
+    let per_team: Vec<Vec<&str>> = tree.teams.iter().map(|t| accounts_of(&t.node)).collect();
+    for (u, user) in org.users.iter().enumerate() {
+        let t = u % tree.teams.len();
+        let names = &per_team[t];
+        if names.is_empty() {
+            continue;
+        }
+        let k = u / tree.teams.len();
+        let picked: BTreeSet<&str> = (0..ACCOUNTS_A_USER)
+            .map(|i| names[(k + i) % names.len()])
+            .collect();
+        let picked: Vec<&str> = picked.into_iter().collect();
+        let _ = write!(
+            text,
+            "- user: {user}\n  permission_set: {}\n  accounts: [{}]\n  owner: platform-team\n  expires: 2027-06-30\n",
+            team_set(2 * t + 1),
+            picked.join(", ")
+        );
+    }
 }
 
 impl Org {

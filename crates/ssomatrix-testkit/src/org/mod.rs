@@ -142,6 +142,16 @@ impl OrgSpec {
         }
     }
 
+    /// [`OrgSpec::sized`] with users as well as groups: about a tenth of the
+    /// wanted assignments go to users directly, each user in two accounts of
+    /// a team's OU (three users for every ten accounts).
+    pub fn sized_with_users(size: Size, seed: u64) -> Self {
+        OrgSpec {
+            users: size.accounts * 3 / 10,
+            ..OrgSpec::sized(size, seed)
+        }
+    }
+
     /// A small organisation with everything the engine's tests exercise:
     /// nested OUs, tags, users, deleted principals, stale provisioning.
     pub fn small() -> Self {
@@ -322,7 +332,18 @@ pub fn generate(spec: &OrgSpec) -> Result<Org> {
 
 /// The benchmark's organisation of `size` and its file.
 pub fn sized(size: Size, seed: u64) -> Result<Generated> {
-    let org = generate(&OrgSpec::sized(size, seed))?;
+    generated(&OrgSpec::sized(size, seed))
+}
+
+/// The benchmark's organisation of `size` with users as well as groups
+/// ([`OrgSpec::sized_with_users`]) and its file.
+pub fn sized_with_users(size: Size, seed: u64) -> Result<Generated> {
+    generated(&OrgSpec::sized_with_users(size, seed))
+}
+
+/// An organisation as filed, and its file.
+pub fn generated(spec: &OrgSpec) -> Result<Generated> {
+    let org = generate(spec)?;
     let filed = org
         .file
         .ok_or_else(|| GenerateError("an organisation as filed comes with its file".into()))?;

@@ -1,6 +1,6 @@
 use std::collections::BTreeSet;
 
-use ssomatrix_core::ids::AccountState;
+use ssomatrix_core::ids::{AccountState, PrincipalType};
 
 use super::*;
 
@@ -98,4 +98,34 @@ fn an_organisation_as_filed_needs_the_platform_sets_and_groups() {
     };
     let err = generate(&spec).unwrap_err().to_string();
     assert!(err.contains("at least 4 permission sets"), "{err}");
+}
+
+#[test]
+fn users_are_an_option_that_leaves_the_default_as_it_was() {
+    let s = Size::named("m").unwrap();
+    let plain = sized(s, 3).unwrap();
+    let with = sized_with_users(s, 3).unwrap();
+    // Without users nothing changed: no user, no user rule.
+    assert!(plain.snapshot.users.is_empty());
+    assert!(!plain.config_text.contains("- user:"));
+    // With users, the groups' part is the same organisation and file...
+    assert_eq!(plain.snapshot.organization, with.snapshot.organization);
+    assert_eq!(plain.snapshot.groups, with.snapshot.groups);
+    assert!(with.config_text.starts_with(&plain.config_text));
+    let group_wanted: BTreeSet<_> = with
+        .desired
+        .iter()
+        .filter(|a| a.principal_type == PrincipalType::Group)
+        .cloned()
+        .collect();
+    assert_eq!(group_wanted, plain.desired);
+    // ...and about a tenth of what is wanted goes to users directly.
+    assert_eq!(with.snapshot.users.len(), 150);
+    let to_users = with.desired.len() - plain.desired.len();
+    let share = to_users as f64 / with.desired.len() as f64;
+    assert!(
+        (0.07..0.13).contains(&share),
+        "{to_users} of {}",
+        with.desired.len()
+    );
 }
