@@ -136,7 +136,7 @@ fn counts(out: &mut String, report: &AccessReport) {
 fn table(out: &mut String, report: &AccessReport) {
     let _ = write!(
         out,
-        "<h2>Every access</h2><input id=\"q\" type=\"search\" placeholder=\"Filter: type any part of a user, group, account, permission set, rule or status\" autofocus>\
+        "<h2>Every access</h2><input id=\"q\" type=\"search\" placeholder=\"Filter: type any part of a user, group, account, permission set, rule or status\">\
          <p class=\"meta\">Showing <span id=\"shown\">{}</span> of {} rows. Click a column to sort.</p>\
          <table id=\"access\"><thead><tr>",
         report.rows.len(),
