@@ -860,7 +860,9 @@ fn an_instance_the_credentials_cannot_see_and_a_dead_endpoint_exit_1() {
     assert_eq!(o.code, Some(1), "{}", o.stderr);
     let err = &o.stderr;
     assert!(
-        err.contains(&format!("instance `{other}` from the file is not visible")),
+        err.contains(&format!(
+            "instance `{other}` (the file's `instance_arn`, or --instance-arn) is not visible"
+        )),
         "{err}"
     );
     assert!(

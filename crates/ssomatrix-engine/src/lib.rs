@@ -37,7 +37,7 @@ pub enum EngineError {
         .0.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
     )]
     SeveralInstances(Vec<InstanceArn>),
-    #[error("instance `{wanted}` from the file is not visible to these credentials; visible: {}", if .found.is_empty() { "none".to_owned() } else { .found.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ") })]
+    #[error("instance `{wanted}` (the file's `instance_arn`, or --instance-arn) is not visible to these credentials or in this snapshot; visible: {}", if .found.is_empty() { "none".to_owned() } else { .found.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ") })]
     InstanceNotFound {
         wanted: InstanceArn,
         found: Vec<InstanceArn>,
