@@ -11,7 +11,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::config::Config;
+use crate::config::{Config, ScopeSets};
 use crate::ids::{AccountId, PrincipalType};
 use crate::live::LiveState;
 use crate::ports::AccountInfo;
@@ -114,6 +114,28 @@ pub fn principals_needed(config: &Config, live: &LiveState) -> BTreeSet<(Princip
         .filter(|r| !r.accounts.is_empty())
         .flat_map(|r| r.rule.principals.iter())
         .map(|p| (p.value.kind, p.value.name.clone()))
+        .collect()
+}
+
+/// The permission set names a partial plan must resolve: those of the
+/// rules that select an account of `live`'s partial tree (expired rules
+/// included), and those `scope.permission_sets` names (the plan checks them
+/// whatever it covers). `live` needs its organization only. A name no rule
+/// of the named accounts uses is not needed: a partial read that stops
+/// describing permission sets once these are found loses nothing.
+pub fn permission_sets_needed(config: &Config, live: &LiveState) -> BTreeSet<String> {
+    let resolution = resolve(config, live);
+    let scope = match &config.scope.permission_sets {
+        ScopeSets::Named(names) => names.iter().map(|n| n.value.clone()).collect(),
+        ScopeSets::Declared | ScopeSets::All => Vec::new(),
+    };
+    resolution
+        .rules
+        .iter()
+        .filter(|r| !r.accounts.is_empty())
+        .flat_map(|r| r.rule.permission_sets.iter())
+        .map(|p| p.value.clone())
+        .chain(scope)
         .collect()
 }
 

@@ -160,9 +160,10 @@ fn resolve_rule<'a>(
         accounts,
         mut errors,
     } = resolve_targets(file, live, rule);
-    // A partial read resolves only the principals of the rules that select
-    // one of its accounts: the others' are neither needed nor read.
-    let principals_needed = !live.org.is_partial() || !accounts.is_empty();
+    // A partial read resolves only the principals and permission sets of the
+    // rules that select one of its accounts: the others' are neither needed
+    // nor read.
+    let checked = !live.org.is_partial() || !accounts.is_empty();
     let mut principals = Vec::new();
     for p in &rule.principals {
         match resolve_principal(file, live, p) {
@@ -171,7 +172,7 @@ fn resolve_rule<'a>(
                 id,
                 name: &p.value.name,
             }),
-            Err(e) if principals_needed => errors.push(e),
+            Err(e) if checked => errors.push(e),
             Err(_) => {}
         }
     }
@@ -179,7 +180,8 @@ fn resolve_rule<'a>(
     for ps in &rule.permission_sets {
         match live.permission_set_named(&ps.value) {
             Some(arn) => permission_sets.push(arn.clone()),
-            None => errors.push(unknown_permission_set(file, live, ps)),
+            None if checked => errors.push(unknown_permission_set(file, live, ps)),
+            None => {}
         }
     }
     errors.sort();

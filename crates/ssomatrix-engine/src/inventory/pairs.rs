@@ -20,24 +20,52 @@ pub(crate) async fn read_permission_sets<S: SsoAdmin, I: IdentityStore, O: Organ
     client: &Client<S, I, O>,
     instance: &InstanceArn,
 ) -> Result<BTreeMap<PermissionSetArn, String>, EngineError> {
+    let arns = list_permission_sets(client, instance).await?;
+    describe_permission_sets(client, instance, arns).await
+}
+
+/// The instance's permission sets, as `ListPermissionSets` gives them:
+/// ARNs only.
+pub(crate) async fn list_permission_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+) -> Result<Vec<PermissionSetArn>, EngineError> {
     let sso = &client.ports.sso;
-    let arns = client
+    Ok(client
         .all_pages(Operation::ListPermissionSets, |t| {
             sso.list_permission_sets(instance, t)
         })
-        .await?;
+        .await?)
+}
+
+/// The names of `arns`, one `DescribePermissionSet` each, concurrently:
+/// the only way from an ARN to its name.
+pub(crate) async fn describe_permission_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    arns: impl IntoIterator<Item = PermissionSetArn>,
+) -> Result<BTreeMap<PermissionSetArn, String>, EngineError> {
     let described: Vec<_> = futures::stream::iter(arns)
-        .map(|arn| async move {
-            client
-                .call(Operation::DescribePermissionSet, || {
-                    sso.describe_permission_set(instance, &arn)
-                })
-                .await
-        })
+        .map(|arn| describe_permission_set(client, instance, arn))
         .buffer_unordered(client.budget.concurrency)
         .try_collect()
         .await?;
-    Ok(described.into_iter().map(|p| (p.arn, p.name)).collect())
+    Ok(described.into_iter().collect())
+}
+
+/// One `DescribePermissionSet`: the set's (ARN, name).
+async fn describe_permission_set<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    arn: PermissionSetArn,
+) -> Result<(PermissionSetArn, String), PortError> {
+    let sso = &client.ports.sso;
+    let p = client
+        .call(Operation::DescribePermissionSet, || {
+            sso.describe_permission_set(instance, &arn)
+        })
+        .await?;
+    Ok((p.arn, p.name))
 }
 
 /// An (account, permission set) pair.

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
 use ssomatrix_core::config::Config;
-use ssomatrix_core::ids::{AccountId, OuId, PermissionSetArn, RootId};
+use ssomatrix_core::ids::{AccountId, InstanceArn, OuId, PermissionSetArn, RootId};
 use ssomatrix_core::live::{Assignment, LiveState, Principals};
 use ssomatrix_core::org::{Account, NodeId, OrgTree, Ou};
 use ssomatrix_core::partial::{self, AccountSelector, SelectError};
@@ -33,7 +33,7 @@ use ssomatrix_core::scope::Scope;
 use crate::EngineError;
 use crate::caller::{provisioned_to_management, read_caller};
 use crate::client::Client;
-use crate::inventory::pairs::{read_assignments, read_permission_sets};
+use crate::inventory::pairs::{describe_permission_sets, list_permission_sets, read_assignments};
 use crate::inventory::{
     InventoryStrategy, Progress, ReadOptions, discover_instance, name_principals,
 };
@@ -42,6 +42,8 @@ use crate::principals::resolve_principals;
 /// AWS nests OUs at most five deep under the root; a chain of parents
 /// longer than this is not a tree.
 const MAX_OU_DEPTH: usize = 5;
+
+mod sets;
 
 /// Reads what planning `config` for the `accounts` needs, and nothing of the
 /// other accounts. With `all_sets`, the assignments of every permission set
@@ -60,33 +62,68 @@ pub async fn read_accounts_live_state<S: SsoAdmin, I: IdentityStore, O: Organiza
         .clone()
         .unwrap_or(instance.identity_store_id);
     let arn = instance.instance_arn;
-    let (caller, org, permission_sets) = futures::try_join!(
+    let (caller, org, listed) = futures::try_join!(
         read_caller(client),
         read_partial_org(client, accounts, config.uses_account_tags()),
-        read_permission_sets(client, &arn),
+        list_permission_sets(client, &arn),
     )?;
-    let read = if all_sets {
-        permission_sets.keys().cloned().collect()
-    } else {
-        Scope::of(config, &permission_sets).to_read
-    };
     let mut live = LiveState {
         instance_arn: arn,
         identity_store_id: store,
         caller_account_id: Some(caller.clone()),
         provisioned_to_management: BTreeSet::new(),
         org,
-        permission_sets,
+        permission_sets: BTreeMap::new(),
         principals: Principals::default(),
         assignments: BTreeSet::new(),
-        read_permission_sets: read,
+        read_permission_sets: BTreeSet::new(),
         not_provisioned: BTreeMap::new(),
         assignment_read: None,
     };
+    let ids: Vec<AccountId> = live.org.accounts().map(|a| a.id.clone()).collect();
+    let exhaustive = options.strategy == InventoryStrategy::Exhaustive;
+    let (provisioned, stale) = futures::try_join!(
+        async {
+            if exhaustive {
+                // Every pair is read: what is provisioned does not matter.
+                Ok(Vec::new())
+            } else {
+                provisioned_sets(client, &live.instance_arn, &ids, None).await
+            }
+        },
+        async {
+            if options.provisioning_status {
+                let filter = Some(ProvisioningFilter::LatestNotProvisioned);
+                provisioned_sets(client, &live.instance_arn, &ids, filter).await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    )?;
+    live.permission_sets = if exhaustive {
+        // Every pair of every set in scope is read: every name is needed.
+        describe_permission_sets(client, &live.instance_arn, listed).await?
+    } else {
+        let in_accounts = (provisioned.iter().chain(&stale))
+            .flat_map(|(_, s)| s)
+            .cloned()
+            .collect();
+        let needed = sets::Needed {
+            names: partial::permission_sets_needed(config, &live),
+            patterns: config.scope.exclude.iter().map(|p| p.value.as_str()).collect(),
+        };
+        let (arn, org) = (&live.instance_arn, &live.org);
+        sets::name_needed_sets(client, arn, org, &listed, &in_accounts, &needed).await?
+    };
+    live.read_permission_sets = if all_sets {
+        live.permission_sets.keys().cloned().collect()
+    } else {
+        Scope::of(config, &live.permission_sets).to_read
+    };
     let names = partial::principals_needed(config, &live);
-    let (mut principals, (assignments, not_provisioned), management_sets) = futures::try_join!(
+    let (mut principals, assignments, management_sets) = futures::try_join!(
         resolve_principals(client, &live.identity_store_id, names),
-        account_assignments(client, &live, options, progress),
+        account_assignments(client, &live, provisioned, options.strategy, progress),
         provisioned_to_management(client, &live.instance_arn, &live.org, &caller),
     )?;
     name_principals(
@@ -98,7 +135,7 @@ pub async fn read_accounts_live_state<S: SsoAdmin, I: IdentityStore, O: Organiza
     .await?;
     live.principals = principals;
     live.assignments = assignments;
-    live.not_provisioned = not_provisioned;
+    live.not_provisioned = out_of_sync(stale, &live.read_permission_sets);
     live.provisioned_to_management = management_sets;
     Ok(live)
 }
@@ -314,68 +351,70 @@ async fn account_tags<S: SsoAdmin, I: IdentityStore, O: Organizations>(
 
 type NotProvisioned = BTreeMap<PermissionSetArn, BTreeSet<AccountId>>;
 
+/// The sets provisioned to each of `accounts` (with `filter`, those whose
+/// latest version is not), one paginated
+/// `ListPermissionSetsProvisionedToAccount` per account.
+async fn provisioned_sets<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    instance: &InstanceArn,
+    accounts: &[AccountId],
+    filter: Option<ProvisioningFilter>,
+) -> Result<Vec<(AccountId, Vec<PermissionSetArn>)>, EngineError> {
+    let sso = &client.ports.sso;
+    Ok(futures::stream::iter(accounts)
+        .map(|account| async move {
+            let sets = client
+                .all_pages(Operation::ListPermissionSetsProvisionedToAccount, |t| {
+                    sso.list_permission_sets_provisioned_to_account(instance, account, filter, t)
+                })
+                .await?;
+            Ok::<_, PortError>((account.clone(), sets))
+        })
+        .buffer_unordered(client.budget.concurrency)
+        .try_collect()
+        .await?)
+}
+
+/// Where the sets read are out of sync, from the per-account listings.
+fn out_of_sync(
+    stale: Vec<(AccountId, Vec<PermissionSetArn>)>,
+    read: &BTreeSet<PermissionSetArn>,
+) -> NotProvisioned {
+    let mut not_provisioned = NotProvisioned::new();
+    for (account, sets) in stale {
+        for ps in sets.into_iter().filter(|ps| read.contains(ps)) {
+            not_provisioned.entry(ps).or_default().insert(account.clone());
+        }
+    }
+    not_provisioned
+}
+
 /// The live assignments of the accounts of `live`'s tree, of the permission
-/// sets it reads, and (with the provisioning status) where those sets are
-/// out of sync in them: per account, the sets provisioned to it (and those
-/// out of sync), then one `ListAccountAssignments` per pair.
+/// sets it reads: one `ListAccountAssignments` per pair, the pairs being
+/// the sets `provisioned` to each account (every set read, exhaustively).
 async fn account_assignments<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     client: &Client<S, I, O>,
     live: &LiveState,
-    options: &ReadOptions,
+    provisioned: Vec<(AccountId, Vec<PermissionSetArn>)>,
+    strategy: InventoryStrategy,
     progress: &Progress,
-) -> Result<(BTreeSet<Assignment>, NotProvisioned), EngineError> {
-    let sso = &client.ports.sso;
-    let instance = &live.instance_arn;
+) -> Result<BTreeSet<Assignment>, EngineError> {
     let read = &live.read_permission_sets;
-    let listed = |account: AccountId, filter: Option<ProvisioningFilter>| async move {
-        let sets = client
-            .all_pages(Operation::ListPermissionSetsProvisionedToAccount, |t| {
-                sso.list_permission_sets_provisioned_to_account(instance, &account, filter, t)
-            })
-            .await?;
-        Ok::<_, PortError>((account, sets))
-    };
-    let accounts: Vec<AccountId> = live.org.accounts().map(|a| a.id.clone()).collect();
-    let provisioned: Vec<(AccountId, Vec<PermissionSetArn>)> = match options.strategy {
+    let pairs: Vec<(AccountId, PermissionSetArn)> = match strategy {
         // A few named accounts: their own provisioned sets are the fewest
         // listings whichever way the whole organisation would be read.
         InventoryStrategy::Provisioned
         | InventoryStrategy::ByPrincipal
-        | InventoryStrategy::Cheapest => {
-            futures::stream::iter(accounts.iter().cloned())
-                .map(|a| listed(a, None))
-                .buffer_unordered(client.budget.concurrency)
-                .try_collect()
-                .await?
-        }
-        InventoryStrategy::Exhaustive => accounts
-            .iter()
-            .map(|a| (a.clone(), read.iter().cloned().collect()))
+        | InventoryStrategy::Cheapest => provisioned
+            .into_iter()
+            .flat_map(|(a, sets)| sets.into_iter().map(move |ps| (a.clone(), ps)))
+            .filter(|(_, ps)| read.contains(ps))
+            .collect(),
+        InventoryStrategy::Exhaustive => live
+            .org
+            .accounts()
+            .flat_map(|a| read.iter().map(|ps| (a.id.clone(), ps.clone())))
             .collect(),
     };
-    let pairs: Vec<(AccountId, PermissionSetArn)> = provisioned
-        .into_iter()
-        .flat_map(|(a, sets)| sets.into_iter().map(move |ps| (a.clone(), ps)))
-        .filter(|(_, ps)| read.contains(ps))
-        .collect();
-    let stale: Vec<(AccountId, Vec<PermissionSetArn>)> = if options.provisioning_status {
-        futures::stream::iter(accounts.iter().cloned())
-            .map(|a| listed(a, Some(ProvisioningFilter::LatestNotProvisioned)))
-            .buffer_unordered(client.budget.concurrency)
-            .try_collect()
-            .await?
-    } else {
-        Vec::new()
-    };
-    let mut not_provisioned = NotProvisioned::new();
-    for (account, sets) in stale {
-        for ps in sets.into_iter().filter(|ps| read.contains(ps)) {
-            not_provisioned
-                .entry(ps)
-                .or_default()
-                .insert(account.clone());
-        }
-    }
-    let assignments = read_assignments(client, instance, pairs, progress).await?;
-    Ok((assignments, not_provisioned))
+    read_assignments(client, &live.instance_arn, pairs, progress).await
 }
