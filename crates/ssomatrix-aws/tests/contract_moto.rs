@@ -69,6 +69,16 @@ async fn organizations_reads_match_the_snapshot() {
     contract::check_organization(&ports, &expected).await;
 }
 
+/// The four reads `--account` climbs the tree with (DescribeAccount,
+/// ListAccounts, ListParents, DescribeOrganizationalUnit), through the SDK.
+#[tokio::test]
+async fn account_lookups_match_the_snapshot() {
+    let Some((_moto, ports, expected)) = seeded("account_lookups_match_the_snapshot").await else {
+        return;
+    };
+    contract::check_account_lookups(&ports, &expected).await;
+}
+
 #[tokio::test]
 async fn the_caller_is_the_management_account() {
     let Some((_moto, ports, expected)) = seeded("the_caller_is_the_management_account").await
@@ -211,6 +221,13 @@ async fn the_checks_fail_on_a_wrong_expectation() {
     }
     let p = ports.clone();
     let run = tokio::spawn(async move { contract::check_organization(&p, &wrong_state).await });
+    assert!(run.await.is_err_and(|e| e.is_panic()));
+
+    // An OU renamed in the expectation: DescribeOrganizationalUnit disagrees.
+    let mut renamed = expected.clone();
+    renamed.organization.organizational_units[0].name.push('x');
+    let p = ports.clone();
+    let run = tokio::spawn(async move { contract::check_account_lookups(&p, &renamed).await });
     assert!(run.await.is_err_and(|e| e.is_panic()));
 
     let mut missing = expected.clone();

@@ -23,6 +23,11 @@ async fn organizations_reads_match_the_snapshot() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn account_lookups_match_the_snapshot() {
+    contract::check_account_lookups(&simulator(), &fixture::spec()).await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_caller_is_the_management_account_or_the_snapshots_caller() {
     contract::check_caller(&simulator(), &fixture::spec()).await;
     let mut delegated = fixture::spec();

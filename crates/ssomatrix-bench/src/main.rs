@@ -414,11 +414,26 @@ mod tests {
         assert!(account.creates > 0);
         assert_eq!(account.apply.succeeded, account.creates);
         assert!(account.read_calls < r.plan.calls / 4, "{account:?}");
+        let calls = |op: &str| {
+            account
+                .read_calls_by_operation
+                .get(op)
+                .copied()
+                .unwrap_or(0)
+        };
         for op in [
             "sso:ListAccountsForProvisionedPermissionSet",
-            "organizations:ListAccountsForParent",
+            "organizations:ListOrganizationalUnitsForParent",
+            "organizations:ListRoots",
         ] {
-            assert!(!account.read_calls_by_operation.contains_key(op), "{op}");
+            assert_eq!(calls(op), 0, "{op}");
         }
+        // One page of the new account's parent, to find its siblings.
+        assert_eq!(calls("organizations:ListAccountsForParent"), 1);
+        // The sets its rules name, found among its siblings': not every set.
+        assert!(
+            calls("sso:DescribePermissionSet") < r.permission_sets as u64 / 2,
+            "{account:?}"
+        );
     }
 }

@@ -57,7 +57,12 @@ fn with_new_account(mut org: Org, parent: Option<NodeId>) -> Org {
         .accounts
         .iter()
         .filter(|a| matches!(a.parent, NodeId::Ou(_)))
-        .max_by_key(|a| s.assignments.iter().filter(|x| x.account_id == a.id).count())
+        .max_by_key(|a| {
+            s.assignments
+                .iter()
+                .filter(|x| x.account_id == a.id)
+                .count()
+        })
         .unwrap()
         .clone();
     org.snapshot.organization.accounts.push(SnapshotAccount {
@@ -144,7 +149,10 @@ async fn an_account_with_no_siblings_still_finds_every_set_it_needs() {
     let org = with_new_account(org, Some(root));
     let config = org.config("declared", true);
     let (want, got) = both_plans(&org, &config).await;
-    assert!(!want.is_empty(), "the root rule gives the new account access");
+    assert!(
+        !want.is_empty(),
+        "the root rule gives the new account access"
+    );
     assert_eq!(got, want);
 }
 
@@ -204,7 +212,10 @@ async fn an_exclude_pattern_that_matches_no_set_is_refused_as_the_full_plan_refu
         Ok(_) => panic!("a pattern that matches nothing must be refused with scope: all"),
     };
     let (full, partial) = (message(full), message(partial));
-    assert!(full.contains("`NoSuchSet*` matches no permission set"), "{full}");
+    assert!(
+        full.contains("`NoSuchSet*` matches no permission set"),
+        "{full}"
+    );
     assert_eq!(partial, full);
 }
 
@@ -221,5 +232,8 @@ async fn an_unknown_set_in_a_rule_of_the_account_is_refused_with_a_suggestion() 
         Err(e) => e.to_string(),
         Ok(_) => panic!("`{typo}` is no permission set of the instance"),
     };
-    assert!(text.contains(&typo) && text.contains("did you mean"), "{text}");
+    assert!(
+        text.contains(&typo) && text.contains("did you mean"),
+        "{text}"
+    );
 }

@@ -10,14 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
-use ssomatrix_core::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
+use ssomatrix_core::ids::{AccountId, AccountState, PermissionSetArn, PrincipalId, PrincipalType};
 use ssomatrix_core::live::Assignment;
 use ssomatrix_core::org::NodeId;
 use ssomatrix_core::ports::Operation;
 use ssomatrix_core::ports::{
     AccountInfo, AssignmentOperation, ErrorKind, IdentityStore, InstanceInfo, OperationState,
-    Organizations, OuInfo, Page, PortResult, PrincipalRef, ProvisionTarget, ProvisioningFilter,
-    SsoAdmin,
+    OrgChild, Organizations, OuInfo, Page, PortResult, PrincipalRef, ProvisionTarget,
+    ProvisioningFilter, SsoAdmin,
 };
 use ssomatrix_core::snapshot::Snapshot;
 
@@ -426,6 +426,56 @@ pub async fn check_organization<O: Organizations>(org: &O, expected: &Snapshot) 
         let tags: BTreeMap<_, _> = tags.into_iter().collect();
         assert_eq!(tags, a.tags, "tags of {}", a.name);
     }
+}
+
+/// The reads `--account` climbs the tree with equal the snapshot's: every
+/// account found by `DescribeAccount` (name, state) and by `ListAccounts`
+/// (pagination followed), the parent of every account and OU by
+/// `ListParents`, every OU's name by `DescribeOrganizationalUnit`, and an
+/// unknown account id answered as absent.
+pub async fn check_account_lookups<O: Organizations>(org: &O, expected: &Snapshot) {
+    let want_org = &expected.organization;
+    let want: Vec<(AccountId, String, AccountState)> = want_org
+        .accounts
+        .iter()
+        .map(|a| (a.id.clone(), a.name.clone(), a.state))
+        .collect();
+    let triple = |a: AccountInfo| (a.id, a.name, a.state);
+    let (listed, pages) = collect("ListAccounts", |t| org.list_accounts(t)).await;
+    assert!(
+        pages >= min_pages(want.len(), ORG_PAGE),
+        "{} accounts came in {pages} page(s)",
+        want.len()
+    );
+    assert_eq!(
+        sorted(listed.into_iter().map(triple).collect()),
+        sorted(want.clone()),
+        "ListAccounts"
+    );
+    for a in &want_org.accounts {
+        let described = org.describe_account(&a.id).await.unwrap();
+        assert_eq!(triple(described), (a.id.clone(), a.name.clone(), a.state));
+        let child = OrgChild::Account(a.id.clone());
+        let (parents, _) = collect("ListParents", |t| org.list_parents(&child, t)).await;
+        assert_eq!(parents, vec![a.parent.clone()], "parent of {}", a.name);
+    }
+    for ou in &want_org.organizational_units {
+        let described = org.describe_organizational_unit(&ou.id).await.unwrap();
+        assert_eq!(
+            (described.id, described.name),
+            (ou.id.clone(), ou.name.clone())
+        );
+        let child = OrgChild::Ou(ou.id.clone());
+        let (parents, _) = collect("ListParents", |t| org.list_parents(&child, t)).await;
+        assert_eq!(parents, vec![ou.parent.clone()], "parent of {}", ou.name);
+    }
+    // One more candidate than there are accounts: one of them is free.
+    let unknown = (0..=want_org.accounts.len() as u64)
+        .map(|n| AccountId::new((100_000_000_000 + n).to_string()).unwrap())
+        .find(|id| want_org.accounts.iter().all(|a| a.id != *id))
+        .unwrap();
+    let e = org.describe_account(&unknown).await.unwrap_err();
+    assert!(e.is_absent(), "DescribeAccount {unknown}: {e:?}");
 }
 
 /// Polls a Describe…Status call until the operation leaves IN_PROGRESS.

@@ -110,7 +110,12 @@ pub async fn read_accounts_live_state<S: SsoAdmin, I: IdentityStore, O: Organiza
             .collect();
         let needed = sets::Needed {
             names: partial::permission_sets_needed(config, &live),
-            patterns: config.scope.exclude.iter().map(|p| p.value.as_str()).collect(),
+            patterns: config
+                .scope
+                .exclude
+                .iter()
+                .map(|p| p.value.as_str())
+                .collect(),
         };
         let (arn, org) = (&live.instance_arn, &live.org);
         sets::name_needed_sets(client, arn, org, &listed, &in_accounts, &needed).await?
@@ -383,7 +388,10 @@ fn out_of_sync(
     let mut not_provisioned = NotProvisioned::new();
     for (account, sets) in stale {
         for ps in sets.into_iter().filter(|ps| read.contains(ps)) {
-            not_provisioned.entry(ps).or_default().insert(account.clone());
+            not_provisioned
+                .entry(ps)
+                .or_default()
+                .insert(account.clone());
         }
     }
     not_provisioned

@@ -22,9 +22,10 @@
 //! set was described and all are kept: the plan's error (or warning) is
 //! then the full plan's, with its suggestion.
 //!
-//! Permission set names are unique in an instance and cannot be changed
-//! (`UpdatePermissionSet` takes no name), so a name found once is the
-//! name's only ARN.
+//! A name means one set of the instance (the planner and snapshots rely on
+//! it everywhere; a snapshot with two sets of one name is refused) and
+//! cannot change (`UpdatePermissionSet` takes no name), so once a name is
+//! found, describing further cannot change what it means.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,10 +106,10 @@ pub(crate) async fn name_needed_sets<S: SsoAdmin, I: IdentityStore, O: Organizat
         named.extend(describe_permission_sets(client, instance, new.cloned().cloned()).await?);
         let core = core(&named);
         for arn in window.iter().filter(|a| !core.contains(**a)) {
-            if let Some(name) = named.get(*arn) {
-                if unmatched.iter().any(|p| glob_match(p, name)) {
-                    kept_for_patterns.insert((*arn).clone());
-                }
+            if let Some(name) = named.get(*arn)
+                && unmatched.iter().any(|p| glob_match(p, name))
+            {
+                kept_for_patterns.insert((*arn).clone());
             }
         }
         let mut kept = core;
