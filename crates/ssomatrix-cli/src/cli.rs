@@ -411,7 +411,9 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub no_deletes: bool,
 
-    /// Write a JSON report of every operation (result, duration, failure reason).
+    /// Write a JSON report of every operation (result, duration, failure
+    /// reason); with --no-deletes it also lists the deletes left
+    /// (`deletes_left`).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }

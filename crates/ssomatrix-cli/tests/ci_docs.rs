@@ -193,6 +193,51 @@ fn the_scheduled_apply_waits_for_the_apply_on_merge() {
     );
 }
 
+/// Pull requests from forks, which get no AWS access, are planned offline
+/// against the drift job's snapshot in both systems, and the online plan
+/// skips them: each system has exactly one plan job for each kind.
+#[test]
+fn fork_pull_requests_are_planned_offline_against_the_drift_snapshot() {
+    let dir = repo().join("docs/ci");
+    let fork = std::fs::read_to_string(dir.join("github/ssomatrix-plan-fork.yml")).unwrap();
+    let online = yaml(&dir.join("github/ssomatrix-plan.yml"));
+    assert!(fork.contains("--snapshot org.snapshot.yaml") && fork.contains("ssomatrix-snapshot"));
+    assert_eq!(
+        at(&online, &["jobs", "plan", "if"])
+            .map(|c| c.contains("!github.event.pull_request.head.repo.fork")),
+        Some(true),
+        "the online plan must skip forks"
+    );
+
+    let gitlab = yaml(&dir.join("gitlab/ssomatrix.gitlab-ci.yml"));
+    let rule = |job: &str| {
+        gitlab[job]["rules"][0]["if"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{job}: no rule"))
+            .to_owned()
+    };
+    let same = "$CI_MERGE_REQUEST_SOURCE_PROJECT_ID == $CI_MERGE_REQUEST_PROJECT_ID";
+    let other = "$CI_MERGE_REQUEST_SOURCE_PROJECT_ID != $CI_MERGE_REQUEST_PROJECT_ID";
+    assert!(rule("ssomatrix-plan").contains(same));
+    assert!(rule("ssomatrix-plan-fork").contains(other));
+    let fork_job = &gitlab["ssomatrix-plan-fork"];
+    let mut script = Vec::new();
+    strings(&fork_job["script"], &mut script);
+    let script = script.join("\n");
+    assert!(script.contains("--snapshot org.snapshot.yaml"), "{script}");
+    assert!(script.contains("job=ssomatrix-drift"), "{script}");
+    // The drift job exports what the fork job downloads.
+    let mut drift = Vec::new();
+    strings(&gitlab["ssomatrix-drift"]["artifacts"]["paths"], &mut drift);
+    assert!(drift.iter().any(|p| p == "org.snapshot.yaml"), "{drift:?}");
+    // No AWS credentials: the template without the OIDC token.
+    assert_eq!(fork_job["extends"].as_str(), Some(".ssomatrix-install"));
+    assert!(
+        fork_job.get("id_tokens").is_none()
+            && gitlab[".ssomatrix-install"].get("id_tokens").is_none()
+    );
+}
+
 /// The EventBridge example sends the dispatch type the scheduled apply
 /// listens for, on the two Organizations events, through a role that may
 /// invoke that API destination only.

@@ -53,6 +53,43 @@ fn apply_no_deletes_makes_the_creates_and_leaves_every_delete_in_the_next_plan()
     );
 }
 
+/// The report of an unattended apply names every delete it left, so that
+/// whoever reads it knows what still waits for a reviewed apply; a plain
+/// apply's report has no such list.
+#[test]
+fn the_report_of_apply_no_deletes_lists_the_deletes_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = snapshot_copy(dir.path());
+    let before = plan_json(&snap);
+    let report = dir.path().join("report.json");
+    let report = report.to_str().unwrap();
+    let o = example(
+        "apply",
+        &snap,
+        &["--auto-approve", "--no-deletes", "--report", report],
+    );
+    assert_eq!(o.code, Some(0), "{o}");
+    assert!(
+        o.stderr
+            .contains("the report lists them under `deletes_left`"),
+        "{o}"
+    );
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let left = serde_json::json!({ "changes": written["deletes_left"] });
+    assert_eq!(changes(&left, "delete"), changes(&before, "delete"));
+    assert!(!changes(&before, "delete").is_empty());
+    assert_eq!(
+        written["operations"].as_array().unwrap().len(),
+        changes(&before, "create").len(),
+        "only the creates ran"
+    );
+
+    let o = example("apply", &snap, &["--auto-approve", "--report", report]);
+    assert_eq!(o.code, Some(0), "{o}");
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert!(written.get("deletes_left").is_none(), "{written}");
+}
+
 /// The example plan deletes 5; a budget of 0 refuses a plain apply and not
 /// an apply that deletes nothing.
 #[test]

@@ -13,7 +13,7 @@ use anyhow::bail;
 use serde::Serialize;
 use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
-use ssomatrix_core::plan::{Action, Plan, WarningKind};
+use ssomatrix_core::plan::{Action, Change, Plan, WarningKind};
 use ssomatrix_core::policy::{DeleteBudget, Now};
 use ssomatrix_core::render::{self, TextStyle};
 use ssomatrix_engine::client::UNREACHABLE_STOP_AFTER;
@@ -39,6 +39,10 @@ struct Report<'a> {
     endpoint_unreachable: bool,
     operations: &'a [executor::OperationReport],
     reprovisioning: &'a [ProvisionReport],
+    /// With `--no-deletes`: the deletes the plan had and this run left for
+    /// a reviewed apply (absent without the flag).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletes_left: Option<&'a [Change]>,
 }
 
 /// Asks for `yes` on the terminal; `Ok(false)` for anything else.
@@ -132,7 +136,7 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
         false,
     )
     .await?;
-    let mut plan = approved_plan(&args, &loaded, &live, no_color)?;
+    let (mut plan, deletes_left) = approved_plan(&args, &loaded, &live, no_color)?;
     // A delegated administrator may not touch what is provisioned to the
     // management account: those changes are held back and reported.
     let mut owned = owned_names(&loaded.config, &live);
@@ -158,7 +162,7 @@ pub async fn apply(args: ApplyArgs, no_color: bool) -> anyhow::Result<ExitCode> 
         );
     }
     let reported = match &args.report {
-        Some(path) => write_report(path, &plan, &run),
+        Some(path) => write_report(path, &plan, &run, deletes_left.as_deref()),
         None => Ok(()),
     };
     saved?;
@@ -203,7 +207,7 @@ fn approved_plan(
     loaded: &LoadedConfig,
     live: &LiveState,
     no_color: bool,
-) -> anyhow::Result<Plan> {
+) -> anyhow::Result<(Plan, Option<Vec<Change>>)> {
     let today = today()?;
     let mut plan = plan_on(&loaded.config, live, today)?;
     if let Some(path) = &args.plan {
@@ -228,9 +232,15 @@ fn approved_plan(
             color: output::stdout_colour(no_color),
         },
     ))?;
-    if let Some(left) = left {
+    if let Some(left) = &left {
         errln!(
-            "--no-deletes: {left} delete(s) left for a reviewed apply; `ssomatrix plan` and `ssomatrix drift` still show them"
+            "--no-deletes: {} delete(s) left for a reviewed apply; `ssomatrix plan` and `ssomatrix drift` still show them{}",
+            left.len(),
+            if args.report.is_some() && !left.is_empty() {
+                " (the report lists them under `deletes_left`)"
+            } else {
+                ""
+            }
         );
     }
     if !plan.is_empty() && !args.auto_approve {
@@ -243,19 +253,21 @@ fn approved_plan(
             bail!("apply cancelled; nothing was changed");
         }
     }
-    Ok(plan)
+    Ok((plan, left))
 }
 
 /// Removes the plan's deletes, and the warnings only deletes cause; returns
-/// how many deletes were removed.
-fn without_deletes(plan: &mut Plan) -> usize {
-    let before = plan.changes.len();
-    plan.changes.retain(|c| c.action != Action::Delete);
+/// the deletes removed.
+fn without_deletes(plan: &mut Plan) -> Vec<Change> {
+    let (deletes, kept) = std::mem::take(&mut plan.changes)
+        .into_iter()
+        .partition(|c| c.action == Action::Delete);
+    plan.changes = kept;
     plan.summary.delete = 0;
     plan.summary.delete_orphans = 0;
     plan.warnings
         .retain(|w| !matches!(w.kind, WarningKind::RoleDeleted | WarningKind::DeleteBudget));
-    before - plan.changes.len()
+    deletes
 }
 
 /// What a run did, and the error that ended it early, if any.
@@ -315,13 +327,19 @@ async fn execute(
     })
 }
 
-fn write_report(path: &Path, plan: &Plan, run: &Run) -> anyhow::Result<()> {
+fn write_report(
+    path: &Path,
+    plan: &Plan,
+    run: &Run,
+    deletes_left: Option<&[Change]>,
+) -> anyhow::Result<()> {
     let r = Report {
         instance_arn: plan.instance_arn.as_str(),
         interrupted: run.report.interrupted,
         endpoint_unreachable: run.unreachable.is_some(),
         operations: &run.report.operations,
         reprovisioning: &run.provisioned,
+        deletes_left,
     };
     write_atomic(path, &(serde_json::to_string_pretty(&r)? + "\n"))
 }
