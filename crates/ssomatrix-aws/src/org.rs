@@ -10,7 +10,7 @@ use ssomatrix_core::ports::{
 
 use crate::AwsPorts;
 use crate::error::{AdapterError, port_error};
-use crate::sso::{page, required};
+use crate::sso::{map_page, page, required};
 
 /// The largest `MaxResults` of ListRoots, ListOrganizationalUnitsForParent,
 /// ListAccountsForParent, ListAccounts and ListParents.
@@ -81,13 +81,9 @@ impl Organizations for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .roots()
-            .iter()
-            .map(|r| Ok(RootId::new(required("Id", r.id())?)?))
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        map_page(OP, out.roots(), out.next_token(), |r| {
+            Ok(RootId::new(required("Id", r.id())?)?)
+        })
     }
 
     async fn list_organizational_units_for_parent(
@@ -105,18 +101,12 @@ impl Organizations for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .organizational_units()
-            .iter()
-            .map(|o| {
-                Ok(OuInfo {
-                    id: OuId::new(required("Id", o.id())?)?,
-                    name: o.name().unwrap_or_default().to_owned(),
-                })
+        map_page(OP, out.organizational_units(), out.next_token(), |o| {
+            Ok(OuInfo {
+                id: OuId::new(required("Id", o.id())?)?,
+                name: o.name().unwrap_or_default().to_owned(),
             })
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        })
     }
 
     async fn list_accounts_for_parent(
@@ -134,13 +124,7 @@ impl Organizations for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .accounts()
-            .iter()
-            .map(account_info)
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        map_page(OP, out.accounts(), out.next_token(), account_info)
     }
 
     async fn list_tags_for_resource(
@@ -181,13 +165,7 @@ impl Organizations for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .parents()
-            .iter()
-            .map(parent_node)
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        map_page(OP, out.parents(), out.next_token(), parent_node)
     }
 
     async fn describe_organizational_unit(&self, ou: &OuId) -> PortResult<OuInfo> {
@@ -236,13 +214,7 @@ impl Organizations for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .accounts()
-            .iter()
-            .map(account_info)
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        map_page(OP, out.accounts(), out.next_token(), account_info)
     }
 }
 

@@ -28,6 +28,22 @@ pub(crate) fn page<T>(items: Vec<T>, next_token: Option<&str>) -> Page<T> {
     }
 }
 
+/// One page of a listing: each SDK item mapped to the port's, a failure
+/// named as `operation`'s.
+pub(crate) fn map_page<T, U>(
+    operation: Operation,
+    items: &[T],
+    next_token: Option<&str>,
+    map: impl FnMut(&T) -> Result<U, AdapterError>,
+) -> PortResult<Page<U>> {
+    let items = items
+        .iter()
+        .map(map)
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.into_port(operation))?;
+    Ok(page(items, next_token))
+}
+
 /// Validates a list of plain id strings (ARNs, account ids) from a response.
 fn parse_all<T>(
     operation: Operation,
@@ -158,23 +174,17 @@ impl SsoAdmin for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .instances()
-            .iter()
-            .map(|i| {
-                Ok(InstanceInfo {
-                    instance_arn: InstanceArn::new(required("InstanceArn", i.instance_arn())?)?,
-                    identity_store_id: IdentityStoreId::new(required(
-                        "IdentityStoreId",
-                        i.identity_store_id(),
-                    )?)?,
-                    name: i.name().filter(|n| !n.is_empty()).map(str::to_owned),
-                    status: i.status().map(|s| s.as_str().to_owned()),
-                })
+        map_page(OP, out.instances(), out.next_token(), |i| {
+            Ok(InstanceInfo {
+                instance_arn: InstanceArn::new(required("InstanceArn", i.instance_arn())?)?,
+                identity_store_id: IdentityStoreId::new(required(
+                    "IdentityStoreId",
+                    i.identity_store_id(),
+                )?)?,
+                name: i.name().filter(|n| !n.is_empty()).map(str::to_owned),
+                status: i.status().map(|s| s.as_str().to_owned()),
             })
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        })
     }
 
     async fn list_permission_sets(
@@ -286,18 +296,12 @@ impl SsoAdmin for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .account_assignments()
-            .iter()
-            .map(|a| {
-                Ok(PrincipalRef {
-                    principal_type: principal_type_from_sdk("PrincipalType", a.principal_type())?,
-                    principal_id: PrincipalId::new(required("PrincipalId", a.principal_id())?)?,
-                })
+        map_page(OP, out.account_assignments(), out.next_token(), |a| {
+            Ok(PrincipalRef {
+                principal_type: principal_type_from_sdk("PrincipalType", a.principal_type())?,
+                principal_id: PrincipalId::new(required("PrincipalId", a.principal_id())?)?,
             })
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        })
     }
 
     async fn list_account_assignments_for_principal(
@@ -325,23 +329,17 @@ impl SsoAdmin for AwsPorts {
             .send()
             .await
             .map_err(|e| port_error(OP, e))?;
-        let items = out
-            .account_assignments()
-            .iter()
-            .map(|a| {
-                Ok(Assignment {
-                    account_id: AccountId::new(required("AccountId", a.account_id())?)?,
-                    permission_set_arn: PermissionSetArn::new(required(
-                        "PermissionSetArn",
-                        a.permission_set_arn(),
-                    )?)?,
-                    principal_type: principal_type_from_sdk("PrincipalType", a.principal_type())?,
-                    principal_id: PrincipalId::new(required("PrincipalId", a.principal_id())?)?,
-                })
+        map_page(OP, out.account_assignments(), out.next_token(), |a| {
+            Ok(Assignment {
+                account_id: AccountId::new(required("AccountId", a.account_id())?)?,
+                permission_set_arn: PermissionSetArn::new(required(
+                    "PermissionSetArn",
+                    a.permission_set_arn(),
+                )?)?,
+                principal_type: principal_type_from_sdk("PrincipalType", a.principal_type())?,
+                principal_id: PrincipalId::new(required("PrincipalId", a.principal_id())?)?,
             })
-            .collect::<Result<_, AdapterError>>()
-            .map_err(|e| e.into_port(OP))?;
-        Ok(page(items, out.next_token()))
+        })
     }
 
     async fn create_account_assignment(
