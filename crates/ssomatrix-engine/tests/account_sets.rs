@@ -191,9 +191,84 @@ async fn what_the_read_keeps_does_not_depend_on_the_order_describes_finish() {
         let sets = live.permission_sets.clone().into_iter().collect();
         seen.push((sets, fingerprint(&config, &live)));
     }
+    // Nor on what the siblings hold: with every sibling emptied, the names
+    // are found in the windows instead, and the same sets are kept.
+    let mut bare = org.clone();
+    let parent = |id: &AccountId| {
+        org.snapshot
+            .organization
+            .accounts
+            .iter()
+            .find(|a| a.id == *id)
+            .map(|a| a.parent.clone())
+    };
+    let new_parent = parent(&AccountId::new(NEW).unwrap());
+    bare.snapshot
+        .assignments
+        .retain(|a| parent(&a.account_id) != new_parent);
+    let (_, client) = simulator(&bare, Budget::unlimited());
+    let live = read_new(&client, &config).await;
+    let sets = live.permission_sets.clone().into_iter().collect();
+    seen.push((sets, fingerprint(&config, &live)));
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:#?}");
     let (want, got) = both_plans(&org, &config).await;
     assert_eq!(got, want);
+}
+
+/// A pattern that matches a set the account needs and others: whether the
+/// siblings held the needed set (found first) or not (found in a window
+/// after others that match), the same sets are kept.
+#[tokio::test(start_paused = true)]
+async fn a_pattern_that_also_matches_a_needed_set_keeps_the_same_sets_either_way() {
+    let (org, config) = as_filed();
+    let org = with_new_account(org, None);
+    let (_, client) = simulator(&org, Budget::unlimited());
+    let needed = permission_sets_needed(&config, &read_new(&client, &config).await);
+    // The needed set with the highest ARN, so that others matching the
+    // pattern come in windows before it.
+    let (_, name) = org
+        .snapshot
+        .permission_sets
+        .iter()
+        .filter(|p| needed.contains(&p.name))
+        .map(|p| (p.arn.clone(), p.name.clone()))
+        .max()
+        .unwrap();
+    let pattern = format!("{}*", &name[..1]);
+    let matching = org
+        .snapshot
+        .permission_sets
+        .iter()
+        .filter(|p| p.name.starts_with(&name[..1]))
+        .count();
+    assert!(matching > 1, "`{pattern}` should match more than `{name}`");
+    let config = excluding(config, &[&pattern]);
+    let mut bare = org.clone();
+    let new_parent = org
+        .snapshot
+        .organization
+        .accounts
+        .last()
+        .unwrap()
+        .parent
+        .clone();
+    let parents: std::collections::BTreeMap<_, _> = org
+        .snapshot
+        .organization
+        .accounts
+        .iter()
+        .map(|a| (a.id.clone(), a.parent.clone()))
+        .collect();
+    bare.snapshot
+        .assignments
+        .retain(|a| parents.get(&a.account_id) != Some(&new_parent));
+    let mut seen = Vec::new();
+    for o in [&org, &bare] {
+        let (_, client) = simulator(o, Budget::unlimited());
+        let live = read_new(&client, &config).await;
+        seen.push((live.permission_sets.clone(), fingerprint(&config, &live)));
+    }
+    assert_eq!(seen[0], seen[1]);
 }
 
 #[tokio::test(start_paused = true)]

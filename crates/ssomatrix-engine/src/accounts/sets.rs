@@ -15,10 +15,11 @@
 //!    pattern matches a set kept.
 //!
 //! The result is cut down to the sets provisioned to the named accounts, the
-//! sets the needed names name (whichever step found them), and the sets of
-//! the windows that match a pattern nothing else matched, so that the live
-//! state (and the plan's fingerprint) does not depend on the order in which
-//! describes finished. When a name or a pattern is not found at all, every
+//! sets the needed names name (whichever step found them), and, for a
+//! pattern none of those match, its matches in the first window that has
+//! one, so that the live state (and the plan's fingerprint) depends on the
+//! instance only: not on the order in which describes finished, nor on what
+//! the siblings held. When a name or a pattern is not found at all, every
 //! set was described and all are kept: the plan's error (or warning) is
 //! then the full plan's, with its suggestion.
 //!
@@ -88,15 +89,24 @@ pub(crate) async fn name_needed_sets<S: SsoAdmin, I: IdentityStore, O: Organizat
             .map(|(arn, _)| arn.clone())
             .collect()
     };
-    // In ARN order, so that which sets answer for a pattern does not depend
-    // on which describes finished first.
+    // In ARN order and fixed windows, so that which sets answer for a
+    // pattern depends on the instance only: not on which describes finished
+    // first, nor on what the siblings held.
     let mut rest: Vec<&PermissionSetArn> = listed.iter().collect();
     rest.sort();
-    let mut kept_for_patterns = BTreeSet::new();
-    let mut unmatched = unmatched_patterns(&named, &core(&named), &needed.patterns);
-    let mut windows = rest.chunks(DESCRIBE_WINDOW);
-    while !(unmatched.is_empty() && all_named(&named, &needed.names)) {
-        let Some(window) = windows.next() else {
+    let windows: Vec<&[&PermissionSetArn]> = rest.chunks(DESCRIBE_WINDOW).collect();
+    let mut visited = 0;
+    let found = |named: &BTreeMap<PermissionSetArn, String>, visited: usize| {
+        let core = core(named);
+        let seen = || windows[..visited].iter().flat_map(|w| w.iter().copied());
+        all_named(named, &needed.names)
+            && needed
+                .patterns
+                .iter()
+                .all(|p| matches_any(p, named, core.iter()) || matches_any(p, named, seen()))
+    };
+    while !found(&named, visited) {
+        let Some(window) = windows.get(visited) else {
             // Every set was described: keep them all, so that the plan's
             // error for an unknown name or an unmatched pattern is the full
             // plan's, suggestion included.
@@ -104,45 +114,43 @@ pub(crate) async fn name_needed_sets<S: SsoAdmin, I: IdentityStore, O: Organizat
         };
         let new = window.iter().filter(|a| !named.contains_key(**a));
         named.extend(describe_permission_sets(client, instance, new.cloned().cloned()).await?);
-        let core = core(&named);
-        for arn in window.iter().filter(|a| !core.contains(**a)) {
-            if let Some(name) = named.get(*arn)
-                && unmatched.iter().any(|p| glob_match(p, name))
-            {
-                kept_for_patterns.insert((*arn).clone());
-            }
-        }
-        let mut kept = core;
-        kept.extend(kept_for_patterns.iter().cloned());
-        unmatched = unmatched_patterns(&named, &kept, &needed.patterns);
+        visited += 1;
     }
-    let mut kept = core(&named);
-    kept.extend(kept_for_patterns);
+    let core = core(&named);
+    let mut kept = core.clone();
+    // A pattern no needed set matches is answered by the matching sets of the
+    // first window that has one.
+    for p in &needed.patterns {
+        if matches_any(p, &named, core.iter()) {
+            continue;
+        }
+        let first = windows[..visited]
+            .iter()
+            .find(|w| matches_any(p, &named, w.iter().copied()));
+        if let Some(w) = first {
+            kept.extend(
+                w.iter()
+                    .filter(|a| named.get(**a).is_some_and(|n| glob_match(p, n)))
+                    .map(|a| (*a).clone()),
+            );
+        }
+    }
     named.retain(|arn, _| kept.contains(arn));
     Ok(named)
+}
+
+/// Whether a set of `arns` (named in `named`) matches `pattern`.
+fn matches_any<'a>(
+    pattern: &str,
+    named: &BTreeMap<PermissionSetArn, String>,
+    mut arns: impl Iterator<Item = &'a PermissionSetArn>,
+) -> bool {
+    arns.any(|a| named.get(a).is_some_and(|n| glob_match(pattern, n)))
 }
 
 fn all_named(named: &BTreeMap<PermissionSetArn, String>, needed: &BTreeSet<String>) -> bool {
     let found: BTreeSet<&String> = named.values().collect();
     needed.iter().all(|n| found.contains(n))
-}
-
-/// The `patterns` no set of `kept` matches.
-fn unmatched_patterns<'a>(
-    named: &BTreeMap<PermissionSetArn, String>,
-    kept: &BTreeSet<PermissionSetArn>,
-    patterns: &[&'a str],
-) -> Vec<&'a str> {
-    patterns
-        .iter()
-        .filter(|p| {
-            !kept
-                .iter()
-                .filter_map(|a| named.get(a))
-                .any(|n| glob_match(p, n))
-        })
-        .copied()
-        .collect()
 }
 
 /// The sets provisioned to up to [`SIBLINGS_ASKED`] active accounts beside
