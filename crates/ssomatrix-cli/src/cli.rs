@@ -40,7 +40,9 @@ pub enum Command {
     /// Check an assignments file; with --snapshot or --live, also resolve
     /// every OU, account, group, user and permission set it names.
     Validate(ValidateArgs),
-    /// Show what apply would create and delete.
+    /// Show what apply would create and delete, and how many people gain or
+    /// lose which permission set where (from the members of the groups on
+    /// the pairs it changes; members that cannot be read are reported).
     Plan(PlanArgs),
     /// Create and delete assignments as planned, then reprovision the
     /// permission sets left OUT_OF_SYNC.

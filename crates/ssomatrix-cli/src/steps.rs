@@ -12,7 +12,7 @@ use ssomatrix_core::ids::PermissionSetArn;
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::members::Memberships;
 use ssomatrix_core::partial::AccountSelector;
-use ssomatrix_core::plan::{self, Plan};
+use ssomatrix_core::plan::{self, People, Plan, people};
 use ssomatrix_core::scope::Scope;
 use ssomatrix_engine::accounts::read_accounts_live_state;
 use ssomatrix_engine::inventory::{self, Progress};
@@ -163,6 +163,53 @@ pub async fn read_live_with_members(
         report_calls(&client);
         read.map_err(|e| source.explain(e.into()))
     })
+    .map(|(live, mut members)| {
+        forget_unrecorded(source, &mut members);
+        (live, members)
+    })
+}
+
+/// Offline, the groups the snapshot records no `members` for are unknown,
+/// not empty (the simulator answers for them as for empty groups).
+fn forget_unrecorded(source: &Source, members: &mut Memberships) {
+    if let Source::Snapshot(sim, _) = source {
+        members.forget_unrecorded(&sim.snapshot());
+    }
+}
+
+/// The people `plan` gives or takes access: the members of the groups on
+/// the (account, permission set) pairs it changes, read from the source.
+/// Nothing is read for a plan without changes; a group whose members are
+/// unknown is a warning, never an error.
+pub async fn plan_people(
+    source: &Source,
+    args: &SourceArgs,
+    live: &LiveState,
+    plan: &Plan,
+) -> anyhow::Result<Option<People>> {
+    if plan.is_empty() {
+        return Ok(None);
+    }
+    let groups = people::groups_to_read(plan, live);
+    let budget = source.budget(args);
+    let mut members = with_client!(source, budget, |client| {
+        let read = members::read_members_of(&client, live, &groups).await;
+        read.map_err(|e| source.explain(e.into()))
+    })?;
+    tracing::info!(
+        "read the members of {} group(s) for the people of the plan",
+        groups.len()
+    );
+    forget_unrecorded(source, &mut members);
+    let people = people::people(plan, live, &members);
+    for g in &people.unknown_groups {
+        tracing::warn!(
+            "the people of group {} are unknown, so the plan does not count them: {}",
+            g.label(),
+            g.reason
+        );
+    }
+    Ok(Some(people))
 }
 
 pub fn report_calls<S, I, O>(client: &Client<S, I, O>) {
