@@ -102,7 +102,7 @@ fn every_folder_is_a_test() {
 fn csv_quotes_what_rfc_4180_asks() {
     let mut report = report(&root().join("01-user-in-two-groups-same-set"));
     report.rows.truncate(1);
-    report.rows[0].account_name = "a, \"b\"\nc".to_owned();
+    report.rows[0].account_name = "a, \"b\"\nc".into();
     let csv = render::csv(&report);
     let line = csv.split("\r\n").nth(1).unwrap();
     assert!(
