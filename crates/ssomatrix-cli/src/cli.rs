@@ -221,7 +221,9 @@ pub enum SnapshotFormat {
 /// Output formats of `access`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AccessFormat {
-    /// One line per access (RFC 4180), for spreadsheets.
+    /// One line per access (RFC 4180), for spreadsheets; a cell that begins
+    /// with =, +, -, @, a tab or a carriage return gets a leading ' so that
+    /// no spreadsheet runs it as a formula.
     Csv,
     /// The rows and their counts, for tools.
     Json,

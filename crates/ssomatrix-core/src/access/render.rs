@@ -47,13 +47,25 @@ fn text(s: &Option<super::Shared>) -> Cow<'_, str> {
     Cow::Borrowed(s.as_deref().unwrap_or_default())
 }
 
-/// A field quoted as RFC 4180 asks when it holds a comma, a quote or a line
-/// break (a quote doubled inside), else as it is.
+/// The first characters that make a spreadsheet read a cell as a formula
+/// (OWASP, "CSV Injection"): a name that begins with one must not run
+/// when an auditor opens the report.
+pub const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A field as the CSV writes it: with a leading `'` (the spreadsheets'
+/// mark for text, as OWASP advises) when it begins with a character of
+/// [`FORMULA_START`], then quoted as RFC 4180 asks when it holds a comma,
+/// a quote or a line break (a quote doubled inside).
 fn field(s: &str) -> Cow<'_, str> {
+    let s: Cow<'_, str> = if s.starts_with(FORMULA_START) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    };
     if s.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.into()
+        s
     }
 }
 
