@@ -60,7 +60,8 @@ pub enum Command {
     /// Say why a user (or group) can reach an account with a permission set:
     /// every path (directly or through which group), the rule and line that
     /// grants it, its owner and expiry, or that nothing grants it and the
-    /// next apply removes it.
+    /// next apply removes it; and the access the file declares that is not
+    /// live yet, which the next apply creates.
     Explain(ExplainArgs),
     /// Write the live instance as a snapshot file, for offline plans.
     Export(ExportArgs),

@@ -2,13 +2,13 @@
 //! live state, the plan made from them, and what apply may reprovision.
 //! Every command uses these; this module uses no command.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context;
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
-use ssomatrix_core::ids::PermissionSetArn;
+use ssomatrix_core::ids::{PermissionSetArn, PrincipalId};
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::members::Memberships;
 use ssomatrix_core::partial::AccountSelector;
@@ -175,6 +175,35 @@ fn forget_unrecorded(source: &Source, members: &mut Memberships) {
     if let Source::Snapshot(sim, _) = source {
         members.forget_unrecorded(&sim.snapshot());
     }
+}
+
+/// Adds to `members` those of `groups` it does not have (`explain`: the
+/// groups that the next apply gives their first assignment).
+pub async fn read_more_members(
+    source: &Source,
+    args: &SourceArgs,
+    live: &LiveState,
+    groups: BTreeSet<PrincipalId>,
+    members: &mut Memberships,
+) -> anyhow::Result<()> {
+    let groups: BTreeSet<PrincipalId> = (groups.into_iter())
+        .filter(|g| !members.groups.contains_key(g) && !members.unread.contains_key(g))
+        .collect();
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let budget = source.budget(args);
+    let mut more = with_client!(source, budget, |client| {
+        let read = members::read_members_of(&client, live, &groups).await;
+        read.map_err(|e| source.explain(e.into()))
+    })?;
+    forget_unrecorded(source, &mut more);
+    members.groups.append(&mut more.groups);
+    members.unread.append(&mut more.unread);
+    for (user, name) in more.users {
+        members.users.entry(user).or_insert(name);
+    }
+    Ok(())
 }
 
 /// The people `plan` gives or takes access: the members of the groups on

@@ -232,13 +232,28 @@ pub fn judge<'c, 'l>(
     live: &'l LiveState,
     today: Date,
 ) -> Vec<Judgement<'c, 'l>> {
+    judge_all(config, live, today).0
+}
+
+/// A declared assignment that is not live yet: the next apply creates it
+/// (one of the plan's creates), with the rule that declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending<'c> {
+    pub assignment: Assignment,
+    pub rule: &'c Rule,
+}
+
+/// [`judge`], and the assignments the file declares that are not live.
+pub fn judge_all<'c, 'l>(
+    config: &'c Config,
+    live: &'l LiveState,
+    today: Date,
+) -> (Vec<Judgement<'c, 'l>>, Vec<Pending<'c>>) {
     let resolution = resolve(config, live);
     let scope = Scope::of(config, &live.permission_sets);
     let expansion = expand(&resolution, live, today);
     let classes = classify(&resolution, &expansion, &scope, live);
-    classes
-        .live
-        .iter()
+    let judged = (classes.live.iter())
         .map(|j| {
             let (status, rule) = status_of(j.assignment, j.class, &resolution, &expansion);
             Judgement {
@@ -247,7 +262,14 @@ pub fn judge<'c, 'l>(
                 rule: rule.map(|r| resolution.rule(r).rule),
             }
         })
-        .collect()
+        .collect();
+    let pending = (classes.missing.iter())
+        .map(|m| Pending {
+            assignment: m.assignment.clone(),
+            rule: resolution.rule(m.provenance.rule).rule,
+        })
+        .collect();
+    (judged, pending)
 }
 
 /// The access report of `live` against `config`, as of `today`, with the
