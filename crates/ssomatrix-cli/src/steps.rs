@@ -177,6 +177,23 @@ fn forget_unrecorded(source: &Source, members: &mut Memberships) {
     }
 }
 
+/// The members of `groups`, named, from the source; a refused listing,
+/// or offline a group the snapshot records no `members` for, is unread.
+async fn members_of(
+    source: &Source,
+    args: &SourceArgs,
+    live: &LiveState,
+    groups: &BTreeSet<PrincipalId>,
+) -> anyhow::Result<Memberships> {
+    let budget = source.budget(args);
+    let mut members = with_client!(source, budget, |client| {
+        let read = members::read_members_of(&client, live, groups).await;
+        read.map_err(|e| source.explain(e.into()))
+    })?;
+    forget_unrecorded(source, &mut members);
+    Ok(members)
+}
+
 /// Adds to `members` those of `groups` it does not have (`explain`: the
 /// groups that the next apply gives their first assignment).
 pub async fn read_more_members(
@@ -192,12 +209,7 @@ pub async fn read_more_members(
     if groups.is_empty() {
         return Ok(());
     }
-    let budget = source.budget(args);
-    let mut more = with_client!(source, budget, |client| {
-        let read = members::read_members_of(&client, live, &groups).await;
-        read.map_err(|e| source.explain(e.into()))
-    })?;
-    forget_unrecorded(source, &mut more);
+    let mut more = members_of(source, args, live, &groups).await?;
     members.groups.append(&mut more.groups);
     members.unread.append(&mut more.unread);
     for (user, name) in more.users {
@@ -220,16 +232,11 @@ pub async fn plan_people(
         return Ok(None);
     }
     let groups = people::groups_to_read(plan, live);
-    let budget = source.budget(args);
-    let mut members = with_client!(source, budget, |client| {
-        let read = members::read_members_of(&client, live, &groups).await;
-        read.map_err(|e| source.explain(e.into()))
-    })?;
+    let members = members_of(source, args, live, &groups).await?;
     tracing::info!(
         "read the members of {} group(s) for the people of the plan",
         groups.len()
     );
-    forget_unrecorded(source, &mut members);
     let people = people::people(plan, live, &members);
     for g in &people.unknown_groups {
         tracing::warn!(

@@ -118,7 +118,7 @@ pub async fn read_members_of<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     let users = match name_users(client, store, users, &live.principals).await {
         Ok(named) => named,
         Err(EngineError::Port(e)) if e.kind == ErrorKind::AccessDenied => {
-            tracing::warn!("the people of the plan are shown by user id: {e}");
+            tracing::warn!("the users the members name are shown by id: {e}");
             BTreeMap::new()
         }
         Err(e) => return Err(e),
