@@ -4,11 +4,13 @@
 //! (the service limits behind them: docs/aws-behaviour.md) and to peer
 //! algorithms (Terraform, aws-sso-util) over the same simulator, and a
 //! restore of every desired assignment (`restore`), the file `import`
-//! writes for the organisation (`import`), and `apply --account` for one
-//! new account (`account`).
+//! writes for the organisation (`import`), `apply --account` for one
+//! new account (`account`), and the access report with users in groups
+//! (`access`).
 //!
 //! `cargo run --release -p ssomatrix-bench -- --size s|m|l|xl [--json]`
 
+mod access;
 mod account;
 mod apply_bound;
 mod import;
@@ -24,6 +26,7 @@ use clap::Parser;
 use serde::Serialize;
 use ssomatrix_testkit::org::{Generated, SIZES, Size, sized, sized_with_users};
 
+use access::AccessRun;
 use account::AccountRun;
 use import::ImportRun;
 use management::ManagementPlanRun;
@@ -51,6 +54,10 @@ struct Args {
     /// the file (`assignments.yaml`) into this directory.
     #[arg(long, value_name = "DIR")]
     write: Option<std::path::PathBuf>,
+    /// Run only the access report entry (the others take minutes at XL)
+    /// and print its JSON.
+    #[arg(long)]
+    access_only: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -77,6 +84,8 @@ struct Report {
     import: ImportRun,
     /// One new account given its access by `apply --account`.
     account: AccountRun,
+    /// The access report, with users in groups.
+    access: AccessRun,
     baselines: Baselines,
 }
 
@@ -108,6 +117,8 @@ fn run(size: Size, users: bool) -> anyhow::Result<Report> {
         .start_paused(true)
         .build()
         .context("building the tokio runtime")?;
+    // Next, on an organisation of its own: users in groups.
+    let access = runtime.block_on(access::measure_access(&access::organisation(size, SEED)?))?;
     runtime.block_on(async {
         let (plan, apply, the_plan) = measure::ours(&generated).await?;
         let plan_management = management::plan_management(&generated).await?;
@@ -134,6 +145,7 @@ fn run(size: Size, users: bool) -> anyhow::Result<Report> {
             restore,
             import,
             account,
+            access,
             baselines: Baselines {
                 terraform,
                 aws_sso_util,
@@ -264,6 +276,28 @@ fn table(r: &Report) -> String {
         ac.virtual_seconds,
         ac.read_virtual_seconds
     );
+    let x = &r.access;
+    let _ = writeln!(
+        out,
+        "access report ({} users in groups, {} memberships): {} rows ({} expected), {} people; {} calls \
+         ({} ListGroupMemberships, {} naming users), {:.1} s virtual ({:.1} s members); build cpu {:.2} s, \
+         csv cpu {:.2} s ({:.0} MB), peak rss {:.0} MB beyond the read ({:.0} MB)",
+        x.users,
+        x.memberships,
+        x.rows,
+        x.expected_rows,
+        x.people,
+        x.calls,
+        x.membership_calls,
+        x.naming_calls,
+        x.virtual_seconds,
+        x.members_virtual_seconds,
+        x.build_cpu_seconds,
+        x.csv_cpu_seconds,
+        x.csv_mb,
+        x.peak_rss_beyond_read_mb,
+        x.rss_before_mb
+    );
     for (name, run) in [
         ("terraform plan", &r.baselines.terraform.plan),
         ("terraform apply", &r.baselines.terraform.apply),
@@ -328,6 +362,17 @@ fn main() -> anyhow::Result<()> {
             let path = dir.join(name);
             std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         }
+    }
+    if args.access_only {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .context("building the tokio runtime")?;
+        let generated = access::organisation(size, SEED)?;
+        let run = runtime.block_on(access::measure_access(&generated))?;
+        println!("{}", serde_json::to_string_pretty(&run)?);
+        return Ok(());
     }
     let report = run(size, args.users)?;
     if args.json {

@@ -82,10 +82,20 @@ pub fn cpu_seconds() -> f64 {
 
 /// Peak resident set size in MB, from /proc (Linux; 0 elsewhere).
 pub fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// Resident set size now in MB, from /proc (Linux; 0 elsewhere).
+pub fn current_rss_mb() -> f64 {
+    status_mb("VmRSS:")
+}
+
+/// A size of /proc/self/status (`field` with its colon) in MB.
+fn status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }

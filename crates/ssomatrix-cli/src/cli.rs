@@ -40,7 +40,9 @@ pub enum Command {
     /// Check an assignments file; with --snapshot or --live, also resolve
     /// every OU, account, group, user and permission set it names.
     Validate(ValidateArgs),
-    /// Show what apply would create and delete.
+    /// Show what apply would create and delete, and how many people gain or
+    /// lose which permission set where (from the members of the groups on
+    /// the pairs it changes; members that cannot be read are reported).
     Plan(PlanArgs),
     /// Create and delete assignments as planned, then reprovision the
     /// permission sets left OUT_OF_SYNC.
@@ -58,7 +60,8 @@ pub enum Command {
     /// Say why a user (or group) can reach an account with a permission set:
     /// every path (directly or through which group), the rule and line that
     /// grants it, its owner and expiry, or that nothing grants it and the
-    /// next apply removes it.
+    /// next apply removes it; and the access the file declares that is not
+    /// live yet, which the next apply creates.
     Explain(ExplainArgs),
     /// Write the live instance as a snapshot file, for offline plans.
     Export(ExportArgs),
@@ -219,7 +222,9 @@ pub enum SnapshotFormat {
 /// Output formats of `access`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AccessFormat {
-    /// One line per access (RFC 4180), for spreadsheets.
+    /// One line per access (RFC 4180), for spreadsheets; a cell that begins
+    /// with =, +, -, @, a tab or a carriage return gets a leading ' so that
+    /// no spreadsheet runs it as a formula.
     Csv,
     /// The rows and their counts, for tools.
     Json,

@@ -2,17 +2,17 @@
 //! live state, the plan made from them, and what apply may reprovision.
 //! Every command uses these; this module uses no command.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context;
 use ssomatrix_core::config::Config;
 use ssomatrix_core::date::Date;
-use ssomatrix_core::ids::PermissionSetArn;
+use ssomatrix_core::ids::{PermissionSetArn, PrincipalId};
 use ssomatrix_core::live::LiveState;
 use ssomatrix_core::members::Memberships;
 use ssomatrix_core::partial::AccountSelector;
-use ssomatrix_core::plan::{self, Plan};
+use ssomatrix_core::plan::{self, People, Plan, people};
 use ssomatrix_core::scope::Scope;
 use ssomatrix_engine::accounts::read_accounts_live_state;
 use ssomatrix_engine::inventory::{self, Progress};
@@ -163,6 +163,89 @@ pub async fn read_live_with_members(
         report_calls(&client);
         read.map_err(|e| source.explain(e.into()))
     })
+    .map(|(live, mut members)| {
+        forget_unrecorded(source, &mut members);
+        (live, members)
+    })
+}
+
+/// Offline, the groups the snapshot records no `members` for are unknown,
+/// not empty (the simulator answers for them as for empty groups).
+fn forget_unrecorded(source: &Source, members: &mut Memberships) {
+    if let Source::Snapshot(sim, _) = source {
+        members.forget_unrecorded(&sim.snapshot());
+    }
+}
+
+/// The members of `groups`, named, from the source; a refused listing,
+/// or offline a group the snapshot records no `members` for, is unread.
+async fn members_of(
+    source: &Source,
+    args: &SourceArgs,
+    live: &LiveState,
+    groups: &BTreeSet<PrincipalId>,
+) -> anyhow::Result<Memberships> {
+    let budget = source.budget(args);
+    let mut members = with_client!(source, budget, |client| {
+        let read = members::read_members_of(&client, live, groups).await;
+        read.map_err(|e| source.explain(e.into()))
+    })?;
+    forget_unrecorded(source, &mut members);
+    Ok(members)
+}
+
+/// Adds to `members` those of `groups` it does not have (`explain`: the
+/// groups that the next apply gives their first assignment).
+pub async fn read_more_members(
+    source: &Source,
+    args: &SourceArgs,
+    live: &LiveState,
+    groups: BTreeSet<PrincipalId>,
+    members: &mut Memberships,
+) -> anyhow::Result<()> {
+    let groups: BTreeSet<PrincipalId> = (groups.into_iter())
+        .filter(|g| !members.groups.contains_key(g) && !members.unread.contains_key(g))
+        .collect();
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let mut more = members_of(source, args, live, &groups).await?;
+    members.groups.append(&mut more.groups);
+    members.unread.append(&mut more.unread);
+    for (user, name) in more.users {
+        members.users.entry(user).or_insert(name);
+    }
+    Ok(())
+}
+
+/// The people `plan` gives or takes access: the members of the groups on
+/// the (account, permission set) pairs it changes, read from the source.
+/// Nothing is read for a plan without changes; a group whose members are
+/// unknown is a warning, never an error.
+pub async fn plan_people(
+    source: &Source,
+    args: &SourceArgs,
+    live: &LiveState,
+    plan: &Plan,
+) -> anyhow::Result<Option<People>> {
+    if plan.is_empty() {
+        return Ok(None);
+    }
+    let groups = people::groups_to_read(plan, live);
+    let members = members_of(source, args, live, &groups).await?;
+    tracing::info!(
+        "read the members of {} group(s) for the people of the plan",
+        groups.len()
+    );
+    let people = people::people(plan, live, &members);
+    for g in &people.unknown_groups {
+        tracing::warn!(
+            "the people of group {} are unknown, so the plan does not count them: {}",
+            g.label(),
+            g.reason
+        );
+    }
+    Ok(Some(people))
 }
 
 pub fn report_calls<S, I, O>(client: &Client<S, I, O>) {

@@ -165,6 +165,57 @@ fn explain_names_every_path_its_rule_or_that_apply_removes_it() {
     );
 }
 
+/// What the file declares but is not live yet is said, with its rule: the
+/// next apply creates it (the plan's creates), for the group and for each
+/// of its members.
+#[test]
+fn explain_says_what_the_next_apply_creates() {
+    let o = explain(&[
+        "--group",
+        "aws-team-a-leads",
+        "--permission-set",
+        "ReadOnlyAuditor",
+    ]);
+    assert_eq!(o.code, Some(0), "{o}");
+    assert!(
+        o.stdout
+            .contains("holds no assignment with ReadOnlyAuditor"),
+        "{o}"
+    );
+    assert!(
+        o.stdout.contains(
+            "not live yet: 6 assignment(s) the file declares, which the next apply creates"
+        ),
+        "{o}"
+    );
+    assert_run!("explain_group_not_live_yet", o);
+    let o = explain(&[
+        "--user",
+        "kate.wilson@example.com",
+        "--account",
+        "web-prod",
+        "--permission-set",
+        "ReadOnlyAuditor",
+    ]);
+    assert_eq!(o.code, Some(0), "{o}");
+    assert!(o.stdout.contains("has no access in web-prod"), "{o}");
+    assert!(
+        o.stdout.contains(
+            "through group aws-team-a-leads: rule #10 (line 96) (CHG-2291 team A leads review production incidents); \
+             declared, not live yet: the next apply creates it"
+        ),
+        "{o}"
+    );
+    // Bob is in no group the file gives ReadOnlyAuditor: nothing pending.
+    let o = explain(&[
+        "--user",
+        "bob.martins@example.com",
+        "--permission-set",
+        "ReadOnlyAuditor",
+    ]);
+    assert!(!o.stdout.contains("not live yet"), "{o}");
+}
+
 #[test]
 fn explain_needs_a_user_or_a_group() {
     let o = explain(&["--account", "web-prod"]);

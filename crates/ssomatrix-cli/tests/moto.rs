@@ -642,6 +642,7 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
             "format_version",
             "instance_arn",
             "max_deletes",
+            "people",
             "planned_on",
             "summary",
             "warnings"
@@ -789,6 +790,15 @@ fn plan_against_moto_is_exact_and_equals_the_plan_on_its_export() {
         &file,
     ]);
     assert_eq!(offline.code, Some(0), "{}", offline.stderr);
+    // The seeded groups have no members, so only the users' own
+    // assignments reach people: the members read through the SDK (none)
+    // and the export's `members` (`[]`) give the same people.
+    let people = &got["people"];
+    assert_eq!((&people["gain"], &people["lose"]), (&json!(0), &json!(2)));
+    let users: Vec<&Value> = (people["permission_sets"].as_array().unwrap().iter())
+        .map(|s| &s["lose"]["users"][0])
+        .collect();
+    assert_eq!(users, [&json!("bob"), &json!("carol")], "{people}");
     assert_eq!(offline.stdout, plan.stdout);
 }
 

@@ -16,7 +16,7 @@ use crate::classify::{Class, DeleteReason, classify, declaring_rule_in_inactive}
 use crate::config::{Config, Rule};
 use crate::date::Date;
 use crate::expand::{Expansion, expand};
-use crate::ids::{AccountId, InstanceArn, PermissionSetArn, PrincipalId, PrincipalType};
+use crate::ids::InstanceArn;
 use crate::live::{Assignment, LiveState};
 use crate::members::Memberships;
 use crate::resolve::{Resolution, RuleIndex, resolve};
@@ -26,8 +26,12 @@ pub mod explain;
 mod filter;
 mod html;
 pub mod render;
+mod rows;
+mod shared;
 
 pub use filter::AccessFilter;
+use rows::Rows;
+pub use shared::Shared;
 
 /// The access report format version written into JSON reports.
 pub const ACCESS_FORMAT_VERSION: u32 = 1;
@@ -108,28 +112,30 @@ impl AccessStatus {
 }
 
 /// One person's access to one account with one permission set, by one path.
+/// Its text is [`Shared`] with the other rows of the same account,
+/// permission set, user or group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccessRow {
     /// The user name; `None` when the user no longer exists.
-    pub user: Option<String>,
-    pub user_id: PrincipalId,
+    pub user: Option<Shared>,
+    pub user_id: Shared,
     /// `direct`, or the name of the group the access comes through (its id
     /// when the group has no name the reader could find).
-    pub via: String,
+    pub via: Shared,
     /// The group's id when the access comes through a group.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<PrincipalId>,
-    pub account_id: AccountId,
-    pub account_name: String,
+    pub group_id: Option<Shared>,
+    pub account_id: Shared,
+    pub account_name: Shared,
     /// Where the account sits: `Workloads/NonProd`, or `Root`.
-    pub ou_path: String,
-    pub permission_set: String,
-    pub permission_set_arn: PermissionSetArn,
+    pub ou_path: Shared,
+    pub permission_set: Shared,
+    pub permission_set_arn: Shared,
     /// The 1-based number of the rule that grants (or granted) it.
     pub rule: Option<usize>,
     /// The line of that rule in the file.
     pub rule_line: Option<usize>,
-    pub owner: Option<String>,
+    pub owner: Option<Shared>,
     pub expires: Option<Date>,
     pub status: AccessStatus,
 }
@@ -147,7 +153,7 @@ impl AccessRow {
     /// The user name, or `<deleted 1234…>`.
     pub fn user_label(&self) -> String {
         match &self.user {
-            Some(name) => name.clone(),
+            Some(name) => name.to_string(),
             None => format!("<deleted {}>", self.user_id),
         }
     }
@@ -226,13 +232,28 @@ pub fn judge<'c, 'l>(
     live: &'l LiveState,
     today: Date,
 ) -> Vec<Judgement<'c, 'l>> {
+    judge_all(config, live, today).0
+}
+
+/// A declared assignment that is not live yet: the next apply creates it
+/// (one of the plan's creates), with the rule that declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending<'c> {
+    pub assignment: Assignment,
+    pub rule: &'c Rule,
+}
+
+/// [`judge`], and the assignments the file declares that are not live.
+pub fn judge_all<'c, 'l>(
+    config: &'c Config,
+    live: &'l LiveState,
+    today: Date,
+) -> (Vec<Judgement<'c, 'l>>, Vec<Pending<'c>>) {
     let resolution = resolve(config, live);
     let scope = Scope::of(config, &live.permission_sets);
     let expansion = expand(&resolution, live, today);
     let classes = classify(&resolution, &expansion, &scope, live);
-    classes
-        .live
-        .iter()
+    let judged = (classes.live.iter())
         .map(|j| {
             let (status, rule) = status_of(j.assignment, j.class, &resolution, &expansion);
             Judgement {
@@ -241,45 +262,14 @@ pub fn judge<'c, 'l>(
                 rule: rule.map(|r| resolution.rule(r).rule),
             }
         })
-        .collect()
-}
-
-/// The parts of a row that come from the assignment, shared by every
-/// person it reaches.
-struct Base<'a> {
-    assignment: &'a Assignment,
-    account_name: String,
-    ou_path: String,
-    permission_set: String,
-    rule: Option<&'a Rule>,
-}
-
-impl Base<'_> {
-    fn row(
-        &self,
-        user: (&PrincipalId, Option<&str>),
-        via: (String, Option<&PrincipalId>),
-        status: AccessStatus,
-    ) -> AccessRow {
-        let rule = self.rule;
-        let expiry = rule.and_then(|r| r.expiry.as_ref());
-        AccessRow {
-            user: user.1.map(str::to_owned),
-            user_id: user.0.clone(),
-            via: via.0,
-            group_id: via.1.cloned(),
-            account_id: self.assignment.account_id.clone(),
-            account_name: self.account_name.clone(),
-            ou_path: self.ou_path.clone(),
-            permission_set: self.permission_set.clone(),
-            permission_set_arn: self.assignment.permission_set_arn.clone(),
-            rule: rule.map(|r| r.number),
-            rule_line: rule.and_then(|r| r.line),
-            owner: expiry.and_then(|e| e.owner.clone()),
-            expires: expiry.map(|e| e.expires),
-            status,
-        }
-    }
+        .collect();
+    let pending = (classes.missing.iter())
+        .map(|m| Pending {
+            assignment: m.assignment.clone(),
+            rule: resolution.rule(m.provenance.rule).rule,
+        })
+        .collect();
+    (judged, pending)
 }
 
 /// The access report of `live` against `config`, as of `today`, with the
@@ -290,97 +280,27 @@ pub fn access(
     memberships: &Memberships,
     today: Date,
 ) -> AccessReport {
-    let mut rows = Vec::new();
-    let mut unread = BTreeSet::new();
-    let mut empty = BTreeSet::new();
+    let mut rows = Rows::new(live, memberships);
     for judged in judge(config, live, today) {
-        let (a, status, rule) = (judged.assignment, judged.status, judged.rule);
-        let base = Base {
-            assignment: a,
-            account_name: live
-                .org
-                .account(&a.account_id)
-                .map(|x| x.name.clone())
-                .unwrap_or_default(),
-            ou_path: live.org.account_location(&a.account_id),
-            permission_set: live.permission_set_name(&a.permission_set_arn).to_owned(),
-            rule,
-        };
-        match a.principal_type {
-            PrincipalType::User => {
-                let name = memberships.user_name(&a.principal_id).or_else(|| {
-                    live.principals
-                        .name_of(PrincipalType::User, &a.principal_id)
-                });
-                let row = base.row((&a.principal_id, name), ("direct".to_owned(), None), status);
-                rows.push(row);
-            }
-            PrincipalType::Group => {
-                let group = &a.principal_id;
-                if live.principals.is_deleted(PrincipalType::Group, group) {
-                    continue;
-                }
-                let group_name = live
-                    .principals
-                    .name_of(PrincipalType::Group, group)
-                    .map_or_else(|| group.to_string(), str::to_owned);
-                let Some(members) = memberships.members(group) else {
-                    unread.insert(group_name);
-                    continue;
-                };
-                if members.is_empty() {
-                    empty.insert(group_name.clone());
-                }
-                for user in members {
-                    let name = memberships.user_name(user);
-                    let status = if name.is_none() {
-                        AccessStatus::UserDeleted
-                    } else {
-                        status
-                    };
-                    rows.push(base.row((user, name), (group_name.clone(), Some(group)), status));
-                }
-            }
-        }
+        rows.add(&judged);
     }
-    sort_rows(&mut rows);
+    let rows = rows.sorted();
     AccessReport {
         format_version: ACCESS_FORMAT_VERSION,
         instance_arn: live.instance_arn.clone(),
         today,
-        summary: summary(&rows, unread, empty),
-        rows,
+        summary: summary(&rows.rows, rows.unread, rows.empty),
+        rows: rows.rows,
     }
 }
 
-/// By user (deleted users last), account, permission set, then path
-/// (`direct` before groups, groups by name).
-fn sort_rows(rows: &mut [AccessRow]) {
-    rows.sort_by(|x, y| order(x).cmp(&order(y)));
-}
-
-type RowOrder<'a> = (
-    bool,
-    &'a Option<String>,
-    &'a PrincipalId,
-    &'a str,
-    &'a AccountId,
-    &'a str,
-    bool,
-    &'a str,
-);
-
-fn order(r: &AccessRow) -> RowOrder<'_> {
-    (
-        r.user.is_none(),
-        &r.user,
-        &r.user_id,
-        &r.account_name,
-        &r.account_id,
-        &r.permission_set,
-        r.group_id.is_some(),
-        &r.via,
-    )
+/// How many distinct texts `of` gives for `rows` (a hash set: a million
+/// rows are counted in a fraction of what a sorted set takes).
+fn distinct(rows: &[AccessRow], of: impl Fn(&AccessRow) -> &Shared) -> usize {
+    rows.iter()
+        .map(|r| of(r).as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len()
 }
 
 fn summary(rows: &[AccessRow], unread: BTreeSet<String>, empty: BTreeSet<String>) -> AccessSummary {
@@ -390,21 +310,9 @@ fn summary(rows: &[AccessRow], unread: BTreeSet<String>, empty: BTreeSet<String>
     }
     AccessSummary {
         rows: rows.len(),
-        people: rows
-            .iter()
-            .map(|r| &r.user_id)
-            .collect::<BTreeSet<_>>()
-            .len(),
-        accounts: rows
-            .iter()
-            .map(|r| &r.account_id)
-            .collect::<BTreeSet<_>>()
-            .len(),
-        permission_sets: rows
-            .iter()
-            .map(|r| &r.permission_set_arn)
-            .collect::<BTreeSet<_>>()
-            .len(),
+        people: distinct(rows, |r| &r.user_id),
+        accounts: distinct(rows, |r| &r.account_id),
+        permission_sets: distinct(rows, |r| &r.permission_set_arn),
         by_status,
         groups_without_members: unread.into_iter().collect(),
         empty_groups: empty.into_iter().collect(),

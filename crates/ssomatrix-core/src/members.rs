@@ -7,6 +7,10 @@ use crate::ids::{PrincipalId, PrincipalType};
 use crate::live::{Assignment, LiveState};
 use crate::snapshot::Snapshot;
 
+/// Why the members of a group a snapshot holds are unknown.
+pub const NOT_IN_SNAPSHOT: &str =
+    "the snapshot does not record its members (export it again with this version)";
+
 /// Group memberships as read, and the names of the users they name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Memberships {
@@ -17,6 +21,10 @@ pub struct Memberships {
     /// assignment; `None` for a user that no longer exists (a listing may
     /// still name a user deleted a moment ago).
     pub users: BTreeMap<PrincipalId, Option<String>>,
+    /// Groups whose members could not be read, with why (the snapshot does
+    /// not record them, or the identity store refused the listing): their
+    /// people are unknown, which reports say instead of failing.
+    pub unread: BTreeMap<PrincipalId, String>,
 }
 
 impl Memberships {
@@ -55,7 +63,28 @@ impl Memberships {
             )
             .map(|u| (u.clone(), names.get(u).map(|n| (*n).to_owned())))
             .collect();
-        Memberships { groups, users }
+        let unread = snapshot
+            .groups
+            .iter()
+            .filter(|g| g.members.is_none())
+            .map(|g| (g.id.clone(), NOT_IN_SNAPSHOT.to_owned()))
+            .collect();
+        Memberships {
+            groups,
+            users,
+            unread,
+        }
+    }
+
+    /// Forgets what was read of the groups a snapshot does not record
+    /// `members` for: its simulator answers for them as for empty groups,
+    /// and nobody must be counted out of a group whose people are unknown.
+    pub fn forget_unrecorded(&mut self, snapshot: &Snapshot) {
+        for g in snapshot.groups.iter().filter(|g| g.members.is_none()) {
+            if self.groups.remove(&g.id).is_some() {
+                self.unread.insert(g.id.clone(), NOT_IN_SNAPSHOT.to_owned());
+            }
+        }
     }
 }
 

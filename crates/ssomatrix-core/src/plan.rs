@@ -21,10 +21,12 @@ use crate::scope::Scope;
 use crate::yaml::Diagnostic;
 
 mod fingerprint;
+pub mod people;
 mod recovery;
 mod warnings;
 
 pub use fingerprint::fingerprint;
+pub use people::People;
 pub use recovery::{Recreated, recreated};
 pub(crate) use warnings::orphans_not_counted;
 
@@ -203,6 +205,11 @@ pub struct Plan {
     /// against AWS); absent otherwise, as for a snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read: Option<AssignmentRead>,
+    /// The people whose access the changes give or take, when the members
+    /// of the groups were read (`plan` reads them; apply does not). Not
+    /// part of what a saved plan is checked against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people: Option<People>,
 }
 
 impl Plan {
@@ -288,6 +295,7 @@ pub fn plan(config: &Config, live: &LiveState, today: Date) -> Result<Plan, Plan
         max_deletes: config.max_deletes,
         fingerprint: fingerprint(config, live),
         read: live.assignment_read.clone(),
+        people: None,
     })
 }
 

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::date::Date;
 use crate::live::LiveState;
+use crate::plan::people::without_people;
 use crate::plan::{self, Change, PLAN_FORMAT_VERSION, Plan, PlanError};
 
 /// Who set the delete budget of a run.
@@ -154,7 +155,7 @@ pub fn saved_plan_json(plan: &Plan, planned_on: Date, config_sha256: &str) -> St
 }
 
 fn to_value(plan: &Plan, planned_on: Date, config_sha256: &str) -> Value {
-    serde_json::to_value(saved(plan, planned_on, config_sha256)).unwrap_or_default()
+    without_people(serde_json::to_value(saved(plan, planned_on, config_sha256)).unwrap_or_default())
 }
 
 /// What a saved plan is checked against: the file as read now (and the
@@ -234,8 +235,9 @@ pub fn check_saved_plan(name: &str, text: &str, now: &Now<'_>) -> Result<(), Ref
             cause,
         }))
     };
-    let raw: Value =
-        serde_json::from_str(text).map_err(|e| stale(Stale::NotAPlan { why: e.to_string() }))?;
+    let raw = without_people(
+        serde_json::from_str(text).map_err(|e| stale(Stale::NotAPlan { why: e.to_string() }))?,
+    );
     let Some(doc) = raw.as_object() else {
         return Err(stale(Stale::NotAPlan {
             why: "not a JSON object".to_owned(),

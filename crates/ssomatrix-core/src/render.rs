@@ -13,6 +13,7 @@ use serde::Serialize;
 
 pub mod drift;
 mod drift_shorten;
+mod people;
 mod plan;
 mod plan_shorten;
 mod tally;
@@ -57,4 +58,22 @@ fn partial_sentence(accounts: &[crate::plan::PlannedAccount], what: &str) -> Str
 /// data, so serialising them cannot fail.
 fn json_document(value: &impl Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+/// Pushes the Markdown list items `items` (`n` in all) onto `out` while
+/// they fit in `budget` bytes with the item that counts the rest, and then
+/// that item when some were left out.
+fn list_within(out: &mut String, items: impl Iterator<Item = String>, n: usize, budget: usize) {
+    let more = |shown: usize| format!("- … and {} more (see the JSON plan)\n", n - shown);
+    let mut shown = 0;
+    for item in items {
+        if out.len() + item.len() + more(shown + 1).len() + 1 > budget {
+            break;
+        }
+        out.push_str(&item);
+        shown += 1;
+    }
+    if shown < n {
+        out.push_str(&more(shown));
+    }
 }

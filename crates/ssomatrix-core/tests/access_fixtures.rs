@@ -102,13 +102,41 @@ fn every_folder_is_a_test() {
 fn csv_quotes_what_rfc_4180_asks() {
     let mut report = report(&root().join("01-user-in-two-groups-same-set"));
     report.rows.truncate(1);
-    report.rows[0].account_name = "a, \"b\"\nc".to_owned();
+    report.rows[0].account_name = "a, \"b\"\nc".into();
     let csv = render::csv(&report);
     let line = csv.split("\r\n").nth(1).unwrap();
     assert!(
         line.contains(",\"a, \"\"b\"\"\nc\","),
         "the field is quoted and its quotes doubled: {line:?}"
     );
+}
+
+/// A cell that begins with what a spreadsheet reads as a formula gets a
+/// leading `'` (OWASP's advice against CSV injection), and is still quoted
+/// as RFC 4180 asks; other cells, and the JSON, keep the text as it is.
+#[test]
+fn csv_cells_that_would_be_formulas_are_text() {
+    let mut report = report(&root().join("01-user-in-two-groups-same-set"));
+    report.rows.truncate(1);
+    let cases = [
+        (
+            "=HYPERLINK(\"http://x\")",
+            "\"'=HYPERLINK(\"\"http://x\"\")\"",
+        ),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\r=1", "\"'\r=1\""),
+        ("a=b", "a=b"),
+    ];
+    for (name, cell) in cases {
+        report.rows[0].account_name = name.into();
+        let csv = render::csv(&report);
+        let line = csv.split("\r\n").nth(1).unwrap();
+        assert!(line.contains(&format!(",{cell},")), "{name:?} → {line:?}");
+        assert!(render::json(&report).contains(&serde_json::to_string(name).unwrap()));
+    }
 }
 
 /// Filters keep the rows that match every flag, by name or id.

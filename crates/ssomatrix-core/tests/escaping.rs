@@ -53,6 +53,11 @@ fn example(name: &str) -> (Plan, DriftReport, LiveState) {
         .iter_mut()
         .for_each(|p| wrap(&mut p.name));
     let live = renamed.to_live_state().unwrap();
+    // The people the plan reaches, with the renamed users, sets and accounts.
+    let members = ssomatrix_core::members::Memberships::of_snapshot(&renamed);
+    let people = plan::people::people(&plan, &live, &members);
+    assert!(people.gain > 0 && people.lose > 0, "{people:?}");
+    plan.people = Some(people);
 
     for c in &mut plan.changes {
         wrap(&mut c.account_name);

@@ -63,6 +63,7 @@ fn plan_with(changes: usize) -> Plan {
         max_deletes: 10,
         fingerprint: "0".repeat(64),
         read: None,
+        people: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Reading group memberships (`ListGroupMemberships`) for the groups that
 //! hold assignments, and naming the users they list, only for the commands
-//! that need people (`access`, `explain`, `export`): a plan does not pay for
+//! that need people (`access`, `explain`, `export`), and for `plan` only
+//! those of the groups on the pairs it changes: apply does not pay for
 //! them.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -9,7 +10,9 @@ use futures::{StreamExt, TryStreamExt};
 use ssomatrix_core::ids::{IdentityStoreId, PrincipalId, PrincipalType};
 use ssomatrix_core::live::{LiveState, Principals};
 use ssomatrix_core::members::{Memberships, groups_holding};
-use ssomatrix_core::ports::{IdentityStore, Operation, Organizations, PortError, SsoAdmin};
+use ssomatrix_core::ports::{
+    ErrorKind, IdentityStore, Operation, Organizations, PortError, SsoAdmin,
+};
 use ssomatrix_core::snapshot::Snapshot;
 
 use crate::EngineError;
@@ -29,24 +32,102 @@ pub async fn list_members<S: SsoAdmin, I: IdentityStore, O: Organizations>(
     store: &IdentityStoreId,
     groups: &BTreeSet<PrincipalId>,
 ) -> Result<BTreeMap<PrincipalId, BTreeSet<PrincipalId>>, EngineError> {
+    let (read, _) = list_members_with(client, store, groups, Denied::Fail).await?;
+    Ok(read)
+}
+
+/// What a listing the identity store refuses (AccessDenied) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Denied {
+    /// Fails the read: the command is about people and cannot go on.
+    Fail,
+    /// Leaves the group unread, with why: the people are an addition to a
+    /// plan, which must not fail for them.
+    Note,
+}
+
+/// A group's listing: its members, gone, or refused with the error.
+enum Listed {
+    Members(BTreeSet<PrincipalId>),
+    Gone,
+    Refused(String),
+}
+
+type Read = BTreeMap<PrincipalId, BTreeSet<PrincipalId>>;
+
+/// [`list_members`], and with [`Denied::Note`] the groups whose listing
+/// was refused, with the refusal.
+async fn list_members_with<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    store: &IdentityStoreId,
+    groups: &BTreeSet<PrincipalId>,
+    denied: Denied,
+) -> Result<(Read, BTreeMap<PrincipalId, String>), EngineError> {
     let ids = &client.ports.ids;
-    let read: Vec<_> = futures::stream::iter(groups)
+    let listed: Vec<_> = futures::stream::iter(groups)
         .map(|group| async move {
             let members = client
                 .all_pages(Operation::ListGroupMemberships, |t| {
                     ids.list_group_memberships(store, group, t)
                 })
                 .await;
-            match members {
-                Ok(m) => Ok(Some((group.clone(), m.into_iter().collect()))),
-                Err(e) if e.is_missing_principal() => Ok(None),
-                Err(e) => Err::<_, PortError>(e),
-            }
+            let listed = match members {
+                Ok(m) => Listed::Members(m.into_iter().collect()),
+                Err(e) if e.is_missing_principal() => Listed::Gone,
+                Err(e) if denied == Denied::Note && e.kind == ErrorKind::AccessDenied => {
+                    Listed::Refused(e.to_string())
+                }
+                Err(e) => return Err::<_, PortError>(e),
+            };
+            Ok((group.clone(), listed))
         })
         .buffer_unordered(client.budget.concurrency)
         .try_collect()
         .await?;
-    Ok(read.into_iter().flatten().collect())
+    let (mut read, mut refused) = (BTreeMap::new(), BTreeMap::new());
+    for (group, listed) in listed {
+        match listed {
+            Listed::Members(m) => {
+                read.insert(group, m);
+            }
+            Listed::Gone => {}
+            Listed::Refused(why) => {
+                refused.insert(group, why);
+            }
+        }
+    }
+    Ok((read, refused))
+}
+
+/// The members of `groups` and the names of the users they list: what the
+/// people of a plan need (the users holding assignments themselves are
+/// named in the live state already). A listing or a naming the
+/// identity store refuses (AccessDenied) is not an error: the group stays
+/// unread with the refusal, the users are shown by id.
+pub async fn read_members_of<S: SsoAdmin, I: IdentityStore, O: Organizations>(
+    client: &Client<S, I, O>,
+    live: &LiveState,
+    groups: &BTreeSet<PrincipalId>,
+) -> Result<Memberships, EngineError> {
+    let store = &live.identity_store_id;
+    if groups.is_empty() {
+        return Ok(Memberships::default());
+    }
+    let (read, unread) = list_members_with(client, store, groups, Denied::Note).await?;
+    let users: BTreeSet<PrincipalId> = read.values().flatten().cloned().collect();
+    let users = match name_users(client, store, users, &live.principals).await {
+        Ok(named) => named,
+        Err(EngineError::Port(e)) if e.kind == ErrorKind::AccessDenied => {
+            tracing::warn!("the users the members name are shown by id: {e}");
+            BTreeMap::new()
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Memberships {
+        groups: read,
+        users,
+        unread,
+    })
 }
 
 /// The members of the groups that hold `live`'s assignments, and the name
@@ -72,7 +153,11 @@ pub async fn read_memberships<S: SsoAdmin, I: IdentityStore, O: Organizations>(
         )
         .collect();
     let users = name_users(client, store, users, &live.principals).await?;
-    Ok(Memberships { groups, users })
+    Ok(Memberships {
+        groups,
+        users,
+        unread: BTreeMap::new(),
+    })
 }
 
 /// Names `users`, from what `known` has, then by the cheaper of describing

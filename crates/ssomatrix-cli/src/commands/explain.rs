@@ -2,14 +2,14 @@
 
 use std::process::ExitCode;
 
-use ssomatrix_core::access::explain::{ExplainQuery, explain_group, explain_user};
+use ssomatrix_core::access::explain::{ExplainQuery, NotLive, explain_group, explain_user};
 use ssomatrix_core::access::{self, AccessFilter};
 use ssomatrix_core::ids::PrincipalType;
 
 use crate::cli::ExplainArgs;
 use crate::output;
 use crate::source::Source;
-use crate::steps::{load_config, read_live_with_members, today};
+use crate::steps::{load_config, read_live_with_members, read_more_members, today};
 
 pub async fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let config = load_config(&args.config)?;
@@ -37,6 +37,18 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         permission_set: args.permission_set,
     };
     let today = today()?;
+    let (judged, pending) = access::judge_all(&config, &live, today);
+    let pending_groups = (pending.iter())
+        .filter(|p| p.assignment.principal_type == PrincipalType::Group)
+        .map(|p| p.assignment.principal_id.clone())
+        .collect();
+    let mut members = members;
+    read_more_members(&source, &args.source, &live, pending_groups, &mut members).await?;
+    let not_live = NotLive {
+        pending: &pending,
+        live: &live,
+        memberships: &members,
+    };
     let text = match kind {
         PrincipalType::User => {
             let report = access::access(&config, &live, &members, today);
@@ -47,12 +59,9 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             for note in by_user.without_access(&report) {
                 tracing::warn!("{note}");
             }
-            explain_user(&report, &config, &query)
+            explain_user(&report, &config, &query, &not_live)
         }
-        PrincipalType::Group => {
-            let judged = access::judge(&config, &live, today);
-            explain_group(&judged, &live, &members, &query)
-        }
+        PrincipalType::Group => explain_group(&judged, &query, &not_live),
     };
     output::stdout(&text)?;
     Ok(ExitCode::SUCCESS)

@@ -11,7 +11,7 @@ use crate::cli::{PlanArgs, PlanFormat};
 use crate::files::{Named, check_outputs, write_atomic};
 use crate::output;
 use crate::source::Source;
-use crate::steps::{load_config_bound, plan_on, read_live_of, today};
+use crate::steps::{load_config_bound, plan_on, plan_people, read_live_of, today};
 
 pub async fn plan(args: PlanArgs, no_color: bool) -> anyhow::Result<ExitCode> {
     let mut inputs = vec![Named::new("the assignments file (-c)", &args.config)];
@@ -32,7 +32,8 @@ pub async fn plan(args: PlanArgs, no_color: bool) -> anyhow::Result<ExitCode> {
     )
     .await?;
     let today = today()?;
-    let plan = plan_on(config, &live, today)?;
+    let mut plan = plan_on(config, &live, today)?;
+    plan.people = plan_people(&source, &args.source, &live, &plan).await?;
     let saved = policy::saved_plan_json(&plan, today, &loaded.sha256);
     let out = match args.format {
         PlanFormat::Text => render::text(

@@ -1,6 +1,8 @@
 //! The access report as CSV (RFC 4180, for spreadsheets), JSON (for tools)
 //! and one HTML page (for people). All list the same rows in the same order.
 
+use std::borrow::Cow;
+
 use super::{AccessReport, AccessRow};
 
 pub use super::html::html;
@@ -21,30 +23,49 @@ pub const CSV_COLUMNS: [&str; 11] = [
 ];
 
 /// One row's cells, in [`CSV_COLUMNS`] order: what the CSV writes and what
-/// the HTML report shows.
-pub fn cells(row: &AccessRow) -> [String; 11] {
+/// the HTML report shows. Borrowed from the row where it holds the text.
+pub fn cells(row: &AccessRow) -> [Cow<'_, str>; 11] {
     [
-        row.user.clone().unwrap_or_default(),
-        row.user_id.to_string(),
-        row.via.clone(),
-        row.account_id.to_string(),
-        row.account_name.clone(),
-        row.ou_path.clone(),
-        row.permission_set.clone(),
-        row.rule_label(),
-        row.owner.clone().unwrap_or_default(),
-        row.expires.map(|d| d.to_string()).unwrap_or_default(),
-        row.status.as_str().to_owned(),
+        text(&row.user),
+        Cow::Borrowed(&row.user_id),
+        Cow::Borrowed(&row.via),
+        Cow::Borrowed(&row.account_id),
+        Cow::Borrowed(&row.account_name),
+        Cow::Borrowed(&row.ou_path),
+        Cow::Borrowed(&row.permission_set),
+        Cow::Owned(row.rule_label()),
+        text(&row.owner),
+        row.expires
+            .map(|d| Cow::Owned(d.to_string()))
+            .unwrap_or_default(),
+        Cow::Borrowed(row.status.as_str()),
     ]
 }
 
-/// A field quoted as RFC 4180 asks when it holds a comma, a quote or a line
-/// break (a quote doubled inside), else as it is.
-fn field(s: &str) -> std::borrow::Cow<'_, str> {
+/// Optional text, empty when absent.
+fn text(s: &Option<super::Shared>) -> Cow<'_, str> {
+    Cow::Borrowed(s.as_deref().unwrap_or_default())
+}
+
+/// The first characters that make a spreadsheet read a cell as a formula
+/// (OWASP, "CSV Injection"): a name that begins with one must not run
+/// when an auditor opens the report.
+pub const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A field as the CSV writes it: with a leading `'` (the spreadsheets'
+/// mark for text, as OWASP advises) when it begins with a character of
+/// [`FORMULA_START`], then quoted as RFC 4180 asks when it holds a comma,
+/// a quote or a line break (a quote doubled inside).
+fn field(s: &str) -> Cow<'_, str> {
+    let s: Cow<'_, str> = if s.starts_with(FORMULA_START) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    };
     if s.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
-        s.into()
+        s
     }
 }
 
@@ -66,7 +87,7 @@ pub fn csv(report: &AccessReport) -> String {
     line(&mut CSV_COLUMNS.iter().copied());
     for row in &report.rows {
         let c = cells(row);
-        line(&mut c.iter().map(String::as_str));
+        line(&mut c.iter().map(|cell| &**cell));
     }
     out
 }

@@ -11,7 +11,9 @@ use crate::ids::AccountId;
 use crate::live::LiveState;
 use crate::plan::{Action, Change, Plan};
 
-use super::{GITHUB_COMMENT_LIMIT, TextStyle, json_document, partial_sentence, plan_shorten};
+use super::{
+    GITHUB_COMMENT_LIMIT, TextStyle, json_document, list_within, partial_sentence, plan_shorten,
+};
 
 /// The hidden marker that lets a workflow find and update its own comment.
 pub const MARKDOWN_MARKER: &str = "<!-- ssomatrix-plan -->";
@@ -115,6 +117,10 @@ pub fn text(plan: &Plan, style: TextStyle) -> String {
         );
     } else {
         let _ = writeln!(out, "Plan: {}.", summary_line(plan));
+        if let Some(people) = &plan.people {
+            out.push('\n');
+            out.push_str(&super::people::text(people, style));
+        }
         let listed = listed(plan);
         for (account, changes) in by_account(&listed) {
             let first = changes[0];
@@ -251,6 +257,9 @@ pub(super) fn markdown_head(plan: &Plan) -> String {
             s.delete_orphans
         );
     }
+    if let Some(people) = plan.people.as_ref().filter(|_| !plan.is_empty()) {
+        out.push_str(&super::people::markdown(people));
+    }
     if !plan.recreated.is_empty() {
         let _ = writeln!(out, "**Recreated principals**\n");
         for r in &plan.recreated {
@@ -273,19 +282,9 @@ pub(super) fn markdown_warnings(plan: &Plan, budget: usize) -> String {
     }
     let n = plan.warnings.len();
     let mut out = format!("**Warnings ({n})**\n\n");
-    let more = |shown: usize| format!("- … and {} more (see the JSON plan)\n", n - shown);
-    let mut shown = 0;
-    for w in plan.warnings.iter().take(WARNINGS_SHOWN) {
-        let item = format!("- {}\n", md_message(&w.message, MdContext::Line));
-        if out.len() + item.len() + more(shown + 1).len() + 1 > budget {
-            break;
-        }
-        out.push_str(&item);
-        shown += 1;
-    }
-    if shown < n {
-        out.push_str(&more(shown));
-    }
+    let items = (plan.warnings.iter().take(WARNINGS_SHOWN))
+        .map(|w| format!("- {}\n", md_message(&w.message, MdContext::Line)));
+    list_within(&mut out, items, n, budget);
     out.push('\n');
     out
 }

@@ -17,7 +17,10 @@
 
 mod file;
 mod live;
+mod members;
 mod tree;
+
+pub use members::with_members;
 
 use std::collections::BTreeSet;
 
