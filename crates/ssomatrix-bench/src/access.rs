@@ -7,10 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, anyhow, ensure};
 use serde::Serialize;
 use ssomatrix_core::access::{self, render};
 use ssomatrix_core::ids::{PrincipalId, PrincipalType};
+use ssomatrix_core::plan::plan;
 use ssomatrix_core::ports::Operation;
 use ssomatrix_engine::inventory::{Progress, read_live_state_all_sets};
 use ssomatrix_engine::members::read_memberships;
@@ -19,8 +20,8 @@ use ssomatrix_testkit::org::{Generated, Size, sized_with_users, today, with_memb
 use tokio::time::Instant;
 
 use crate::measure::{
-    by_action, calls_since, client, cpu_seconds, current_rss_mb, peak_rss_mb, reset_peak_rss,
-    simulator,
+    PeopleRun, by_action, calls_since, client, cpu_seconds, current_rss_mb, measure_people,
+    peak_rss_mb, reset_peak_rss, simulator,
 };
 
 /// Users at XL; the other sizes get as many per account.
@@ -58,6 +59,10 @@ pub struct AccessRun {
     pub rss_before_mb: f64,
     /// Peak RSS during the build and the CSV, beyond `rss_before_mb`, MB.
     pub peak_rss_beyond_read_mb: f64,
+    /// The people of this organisation's plan (its drift from the file:
+    /// missing assignments, click-ops, a deleted group's orphans), read as
+    /// `ssomatrix plan` reads them after planning, with its calls.
+    pub plan_people: PeopleRun,
 }
 
 /// The number of users of `size`: [`XL_USERS`] scaled by its accounts.
@@ -108,12 +113,23 @@ pub async fn measure_access(generated: &Generated) -> anyhow::Result<AccessRun> 
         "groups without members: {:?}",
         report.summary.groups_without_members
     );
+    let (rows, people, csv_mb) = (
+        report.rows.len(),
+        report.summary.people,
+        csv.len() as f64 / 1e6,
+    );
+    // Freed before the plan: the report's memory is measured above.
+    drop(csv);
+    drop(report);
+    let the_plan =
+        plan(&generated.config, &live, today()?).map_err(|e| anyhow!("planning: {e}"))?;
+    let plan_people = measure_people(&sim, &client, &live, &the_plan).await?;
     Ok(AccessRun {
         users: generated.snapshot.users.len(),
         memberships: members.groups.values().map(BTreeSet::len).sum(),
-        rows: report.rows.len(),
+        rows,
         expected_rows: expected_rows(generated),
-        people: report.summary.people,
+        people,
         calls: by_op.values().sum(),
         calls_by_operation: by_action(&by_op),
         membership_calls: of(&[Operation::ListGroupMemberships]),
@@ -122,9 +138,10 @@ pub async fn measure_access(generated: &Generated) -> anyhow::Result<AccessRun> 
         members_virtual_seconds: members_virtual,
         build_cpu_seconds: cpu1 - cpu0,
         csv_cpu_seconds: cpu2 - cpu1,
-        csv_mb: csv.len() as f64 / 1e6,
+        csv_mb,
         rss_before_mb: rss_before,
         peak_rss_beyond_read_mb: (peak - rss_before).max(0.0),
+        plan_people,
     })
 }
 
@@ -186,5 +203,13 @@ mod tests {
         assert!(run.membership_calls <= 2 * holding.len() as u64, "{run:?}");
         assert!(run.naming_calls > 0, "{run:?}");
         assert!(run.virtual_seconds > run.members_virtual_seconds);
+        // The plan's people: a listing per group on a changed pair, and
+        // somebody gains (the file's missing assignments) or loses.
+        let p = &run.plan_people;
+        assert!(
+            p.groups_read > 0 && p.calls >= p.groups_read as u64,
+            "{p:?}"
+        );
+        assert!(p.gain + p.lose > 0, "{p:?}");
     }
 }

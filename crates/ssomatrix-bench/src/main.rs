@@ -298,6 +298,13 @@ fn table(r: &Report) -> String {
         x.peak_rss_beyond_read_mb,
         x.rss_before_mb
     );
+    let pp = &x.plan_people;
+    let _ = writeln!(
+        out,
+        "plan people (same organisation; read after planning): members of {} group(s), {} calls, \
+         {:.1} s virtual; {} people gain, {} lose",
+        pp.groups_read, pp.calls, pp.virtual_seconds, pp.gain, pp.lose
+    );
     for (name, run) in [
         ("terraform plan", &r.baselines.terraform.plan),
         ("terraform apply", &r.baselines.terraform.apply),

@@ -10,10 +10,12 @@ use std::time::Duration;
 use anyhow::{Context, anyhow};
 use serde::Serialize;
 use ssomatrix_core::ids::{AccountId, InstanceArn, PermissionSetArn, PrincipalId};
-use ssomatrix_core::plan::{Plan, plan};
+use ssomatrix_core::live::LiveState;
+use ssomatrix_core::plan::{Plan, people, plan};
 use ssomatrix_core::ports::{Operation, Service, SsoAdmin};
 use ssomatrix_engine::executor::{self, ApplyControl, ApplyOptions, Outcome};
 use ssomatrix_engine::inventory::{Progress, read_live_state};
+use ssomatrix_engine::members::read_members_of;
 use ssomatrix_engine::{Budget, Client, Ports, ReadOptions};
 use ssomatrix_sim::{FaultPlan, Operations, ServiceModel, Simulator};
 use ssomatrix_testkit::org::{Generated, INSTANCE, today};
@@ -136,6 +138,46 @@ pub struct PlanRun {
     /// paginated `ListAccountAssignmentsForPrincipal` each). It cannot see
     /// assignments of deleted principals.
     pub principal_first_calls_estimate: u64,
+}
+
+/// The plan's people, which the CLI reads after planning a plan with
+/// changes: the members of the groups on the changed pairs, and their
+/// users' names.
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PeopleRun {
+    pub groups_read: usize,
+    pub calls: u64,
+    pub calls_by_operation: BTreeMap<String, u64>,
+    pub virtual_seconds: f64,
+    /// Distinct people who gain and who lose access.
+    pub gain: usize,
+    pub lose: usize,
+}
+
+/// Reads and counts the people of `the_plan` as `ssomatrix plan` does.
+pub async fn measure_people(
+    sim: &Simulator,
+    client: &Client<Simulator, Simulator, Simulator>,
+    live: &LiveState,
+    the_plan: &Plan,
+) -> anyhow::Result<PeopleRun> {
+    let before = sim.calls();
+    let start = Instant::now();
+    let groups = people::groups_to_read(the_plan, live);
+    let members = read_members_of(client, live, &groups)
+        .await
+        .context("reading the plan's people")?;
+    let counted = people::people(the_plan, live, &members);
+    let by_op = calls_since(sim, &before);
+    Ok(PeopleRun {
+        groups_read: groups.len(),
+        calls: by_op.values().sum(),
+        calls_by_operation: by_action(&by_op),
+        virtual_seconds: start.elapsed().as_secs_f64(),
+        gain: counted.gain,
+        lose: counted.lose,
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
