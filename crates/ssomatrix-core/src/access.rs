@@ -294,11 +294,17 @@ pub fn access(
     }
 }
 
-/// How many distinct texts `of` gives for `rows` (a hash set: a million
-/// rows are counted in a fraction of what a sorted set takes).
+/// How many distinct texts `of` gives for `rows`: first the distinct
+/// copies, by address (the builder makes each text once, so a million rows
+/// hold a few thousand), then the distinct texts among those.
 fn distinct(rows: &[AccessRow], of: impl Fn(&AccessRow) -> &Shared) -> usize {
-    rows.iter()
-        .map(|r| of(r).as_str())
+    let mut copies: shared::ByAddr<&str> = shared::ByAddr::default();
+    for r in rows {
+        let text = of(r);
+        copies.entry(text.addr()).or_insert_with(|| text.as_str());
+    }
+    copies
+        .into_values()
         .collect::<std::collections::HashSet<_>>()
         .len()
 }

@@ -4,8 +4,9 @@
 //! order by ranks of that text rather than by comparing it row to row
 //! (a million rows sort in a fraction of the time).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::shared::ByAddr;
 use super::{AccessRow, AccessStatus, Judgement, Shared};
 use crate::config::Rule;
 use crate::ids::{AccountId, PermissionSetArn, PrincipalId, PrincipalType};
@@ -221,10 +222,10 @@ impl Base<'_> {
 /// The rank of each user, account, permission set and path in the report's
 /// order, by the address of the text the builder made for it.
 struct Ranks {
-    users: HashMap<usize, u32>,
-    accounts: HashMap<usize, u32>,
-    sets: HashMap<usize, u32>,
-    via: HashMap<usize, u32>,
+    users: ByAddr<u32>,
+    accounts: ByAddr<u32>,
+    sets: ByAddr<u32>,
+    via: ByAddr<u32>,
 }
 
 /// Ranks `items` in the order of `key`, by the address of `text`.
@@ -232,7 +233,7 @@ fn rank<'a, T: 'a, K: Ord>(
     items: impl Iterator<Item = &'a T>,
     key: impl Fn(&T) -> K,
     text: impl Fn(&T) -> &Shared,
-) -> HashMap<usize, u32> {
+) -> ByAddr<u32> {
     let mut items: Vec<&T> = items.collect();
     items.sort_by_key(|t| key(t));
     (items.into_iter().zip(0u32..))
